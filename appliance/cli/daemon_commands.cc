@@ -1,0 +1,209 @@
+// Commands for a running vtpsd, over its control socket (--socket, else the config's
+// device.control-socket): status, show tse ssl-inspection, debug np stats show GROUP,
+// debug np ssl-clear, config apply FILE.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "appliance/cli/context.h"
+#include "appliance/mgmt/control_client.h"
+#include "crypto/file_util.h"
+
+namespace vtps::cli {
+namespace {
+
+using mgmt::Json;
+
+Result<std::string> socketPath(const Context& ctx) {
+  if (!ctx.socket_path.empty()) return ctx.socket_path;
+  auto cfg = ctx.loadConfig();
+  if (!cfg.ok()) return cfg.error();
+  return cfg.value()->device.control_socket;
+}
+
+// Sends one request; a response carrying "error" becomes a refusal, its diagnostics (if any)
+// printed on stderr first, one per line.
+Result<Json> ask(const Context& ctx, Json request) {
+  auto path = socketPath(ctx);
+  if (!path.ok()) return path.error();
+  auto client = mgmt::ControlClient::connect(*path);
+  if (!client.ok()) return client.error();
+  auto response = client->call(request);
+  if (!response.ok()) return response.error();
+  if (response->contains("error")) {
+    for (const auto& d : response->value("diagnostics", Json::array())) {
+      std::cerr << (d.is_string() ? d.get<std::string>() : d.dump()) << '\n';
+    }
+    const Json& error = response->at("error");
+    return makeError(error.is_string() ? error.get<std::string>() : error.dump());
+  }
+  return response;
+}
+
+std::string scalarText(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array()) {
+    std::string out;
+    for (const auto& e : v)
+      out += (out.empty() ? "" : ",") + scalarText(e);
+    return "[" + out + "]";
+  }
+  return v.dump();
+}
+
+// Columns padded to their widest cell, two spaces apart.
+void printTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    width.resize(std::max(width.size(), row.size()), 0);
+    for (size_t i = 0; i < row.size(); ++i)
+      width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    std::cout << line << '\n';
+  }
+}
+
+Status showStatus(const Context& ctx, bool json) {
+  auto r = ask(ctx, Json{{"method", "status"}});
+  if (!r.ok()) return r.error();
+  if (json) {
+    std::cout << r->dump(2) << '\n';
+    return {};
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [key, value] : r->items())
+    rows.push_back({key + ":", scalarText(value)});
+  printTable(rows);
+  return {};
+}
+
+std::string age(double seconds) {
+  auto s = static_cast<long>(seconds);
+  if (s < 60) return std::to_string(s) + "s";
+  if (s < 3600) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
+  return std::to_string(s / 3600) + "h" + std::to_string(s % 3600 / 60) + "m";
+}
+
+Status showSslInspection(const Context& ctx, bool json) {
+  auto r = ask(ctx, Json{{"method", "sessions"}});
+  if (!r.ok()) return r.error();
+  const Json& sessions = r->at("sessions");
+  if (json) {
+    std::cout << sessions.dump(2) << '\n';
+    return {};
+  }
+  std::vector<std::vector<std::string>> rows{{"CLIENT", "SERVER", "SNI", "PROXY", "POLICY",
+                                              "DECISION", "VERSION", "CIPHER", "AGE", "C>S BYTES",
+                                              "S>C BYTES"}};
+  for (const auto& s : sessions) {
+    rows.push_back({s.at("client").get<std::string>(), s.at("server").get<std::string>(),
+                    s.at("sni").get<std::string>(), s.at("proxy").get<std::string>(),
+                    s.at("profile").get<std::string>() + "/" + s.at("policy").get<std::string>(),
+                    s.at("decision").get<std::string>(), s.at("client_version").get<std::string>(),
+                    s.at("client_cipher").get<std::string>(), age(s.at("age_s").get<double>()),
+                    std::to_string(s.at("bytes_client_to_server").get<uint64_t>()),
+                    std::to_string(s.at("bytes_server_to_client").get<uint64_t>())});
+  }
+  printTable(rows);
+  std::cout << sessions.size()
+            << (sessions.size() == 1 ? " live SSL session" : " live SSL sessions") << '\n';
+  return {};
+}
+
+Status showCounters(const Context& ctx, const std::string& group, bool json) {
+  Json request{{"method", "counters"}};
+  if (!group.empty()) request["group"] = group;
+  auto r = ask(ctx, request);
+  if (!r.ok()) return r.error();
+  if (json) {
+    std::cout << r->at("groups").dump(2) << '\n';
+    return {};
+  }
+  for (const auto& g : r->at("groups")) {
+    std::cout << g.at("name").get<std::string>() << ":\n";
+    for (const auto& [name, value] : g.at("values").items()) {
+      std::cout << "  " << name << ": " << value.dump() << '\n';
+    }
+  }
+  return {};
+}
+
+Status clearSessions(const Context& ctx) {
+  auto r = ask(ctx, Json{{"method", "clear-sessions"}});
+  if (!r.ok()) return r.error();
+  auto n = r->at("cleared").get<uint64_t>();
+  std::cout << n << (n == 1 ? " SSL session" : " SSL sessions") << " cleared\n";
+  return {};
+}
+
+Status applyConfig(const Context& ctx, const std::string& file) {
+  // The daemon may not share our working directory or file permissions: send the text.
+  auto text = crypto::readFile(file);
+  if (!text.ok()) return text.error();
+  auto r = ask(ctx, Json{{"method", "apply"}, {"yaml", *text}, {"file", file}});
+  if (!r.ok()) return makeError("config apply refused: " + r.message());
+  for (const auto& w : r->value("warnings", Json::array())) {
+    std::cerr << "warning: " << w.get<std::string>() << '\n';
+  }
+  std::cout << "applied " << file << " to the running vtpsd\n";
+  return {};
+}
+
+CLI::App* configGroup(CLI::App& app) {
+  auto found = app.get_subcommands([](CLI::App* s) { return s->get_name() == "config"; });
+  if (!found.empty()) return found.front();
+  auto* config = app.add_subcommand("config", "validate, apply and export configuration");
+  config->require_subcommand(1);
+  return config;
+}
+
+}  // namespace
+
+void addDaemonCommands(CLI::App& app, Context& ctx) {
+  auto json = std::make_shared<bool>(false);
+
+  auto* status = app.add_subcommand("status", "show the running vtpsd's state");
+  status->add_flag("--json", *json, "print the daemon's JSON answer");
+  status->callback([&ctx, json] { runCommand(ctx, [&] { return showStatus(ctx, *json); }); });
+
+  auto* show = app.add_subcommand("show", "show live state of the running vtpsd");
+  show->require_subcommand(1);
+  auto* tse = show->add_subcommand("tse", "threat suppression engine state");
+  tse->require_subcommand(1);
+  auto* ssl = tse->add_subcommand("ssl-inspection", "live SSL inspection sessions");
+  ssl->add_flag("--json", *json, "print the sessions as JSON");
+  ssl->callback([&ctx, json] { runCommand(ctx, [&] { return showSslInspection(ctx, *json); }); });
+
+  auto* debug = app.add_subcommand("debug", "troubleshooting commands");
+  debug->require_subcommand(1);
+  auto* np = debug->add_subcommand("np", "network processor (proxy) state");
+  np->require_subcommand(1);
+  auto* stats = np->add_subcommand("stats", "counters");
+  stats->require_subcommand(1);
+  auto* stats_show = stats->add_subcommand("show", "print a counter group (all when omitted)");
+  auto group = std::make_shared<std::string>();
+  stats_show
+      ->add_option("GROUP", *group, "npSslInspStats | npSslInspProtocolStats | npTcpProxyStats")
+      ->check(CLI::IsMember({"npSslInspStats", "npSslInspProtocolStats", "npTcpProxyStats"}));
+  stats_show->add_flag("--json", *json, "print the counters as JSON");
+  stats_show->callback(
+      [&ctx, group, json] { runCommand(ctx, [&] { return showCounters(ctx, *group, *json); }); });
+  auto* clear = np->add_subcommand("ssl-clear", "close every live SSL inspection session");
+  clear->callback([&ctx] { runCommand(ctx, [&] { return clearSessions(ctx); }); });
+
+  auto* apply = configGroup(app)->add_subcommand(
+      "apply", "validate FILE in the running vtpsd and make it the running config");
+  auto file = std::make_shared<std::string>();
+  apply->add_option("FILE", *file, "config file")->required();
+  apply->callback([&ctx, file] { runCommand(ctx, [&] { return applyConfig(ctx, *file); }); });
+}
+
+}  // namespace vtps::cli

@@ -1,0 +1,33 @@
+// vtpsctl: the operator's command line. Offline commands work against a keystore directory and
+// config file; commands for a running vtpsd go over its UNIX control socket.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "appliance/cli/context.h"
+
+int main(int argc, char** argv) {
+  vtps::cli::Context ctx;
+  CLI::App app{"vtpsctl: configure and inspect a vtps appliance", "vtpsctl"};
+  app.require_subcommand(1);
+  app.option_defaults()->always_capture_default(false);
+  app.add_option("--config", ctx.config_path, "config file (default /etc/vtps/vtps.yaml)");
+  app.add_option("--socket", ctx.socket_path, "vtpsd control socket (default from the config)");
+  app.add_option("--store", ctx.store_dir, "keystore directory (default from the config)");
+
+  vtps::cli::addCertCommands(app, ctx);
+  vtps::cli::addConfigCommands(app, ctx);
+  vtps::cli::addTrustStoreCommands(app, ctx);
+  vtps::cli::addDaemonCommands(app, ctx);  // after addConfigCommands: adds `config apply`
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return vtps::cli::kExitUsage;
+  }
+  return ctx.exit_code;
+}

@@ -1,0 +1,233 @@
+// The typed configuration: one YAML file (/etc/vtps/vtps.yaml) loaded into these structs by
+// loader.h and checked by validate.h. Instances are immutable once published: the control thread
+// hands workers a std::shared_ptr<const Config> snapshot and a session keeps the one it began with.
+//
+// Names follow the TippingPoint objects (server proxy, client proxy, trust store, decryption
+// policy, profile, SSL server/client policy). Certificates and keys live in the keystore and are
+// referenced here by name.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vtps::config {
+
+// Where a value came from in the YAML file (1-based; 0 when the value was defaulted).
+struct Mark {
+  int line = 0;
+  int column = 0;
+};
+
+// Field marks of one YAML mapping: the mapping's own mark and each key's value mark, so that a
+// cross-reference error can point at the exact field ("profiles[0].ssl-client-policies[1]
+// .trust-store"). Keys of nested mappings folded into one struct are dotted ("cores.proxy").
+// Sequence values also record each item's mark, so an error can point at one list entry.
+struct Marks {
+  Mark self;
+  std::map<std::string, Mark, std::less<>> fields;
+  std::map<std::string, std::vector<Mark>, std::less<>> items;
+  Mark of(std::string_view field) const {
+    auto it = fields.find(field);
+    return it == fields.end() ? self : it->second;
+  }
+  Mark item(std::string_view field, std::size_t index) const {
+    auto it = items.find(field);
+    if (it == items.end() || index >= it->second.size()) return of(field);
+    return it->second[index];
+  }
+};
+
+struct Cidr4 {
+  uint32_t address = 0;  // host byte order
+  int prefix = 32;
+  bool contains(uint32_t host_order_address) const {
+    uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+    return (host_order_address & mask) == (address & mask);
+  }
+  std::string str() const;
+};
+
+struct PortRange {
+  uint16_t first = 0;
+  uint16_t last = 0;
+  bool overlaps(const PortRange& o) const { return first <= o.last && o.first <= last; }
+  bool contains(uint16_t port) const { return port >= first && port <= last; }
+  std::string str() const;
+};
+
+enum class Dataplane { kKernel, kDpdk };
+enum class DeviceMode { kStandard, kPerformance };
+enum class OverThreshold { kBypass, kBlock };
+enum class DecryptedService { kHttp, kImap, kPop3, kSmtp, kOther };
+enum class TlsVersion { kSsl3, kTls10, kTls11, kTls12, kTls13 };
+
+struct SslInspectionSettings {
+  bool server = true;
+  bool client = true;
+  bool persist_private_keys = true;
+  int max_concurrent_connections = 10000;
+  OverThreshold over_threshold = OverThreshold::kBypass;
+  Marks marks;
+};
+
+struct Device {
+  Dataplane dataplane = Dataplane::kKernel;
+  DeviceMode mode = DeviceMode::kStandard;
+  std::vector<int> proxy_cores{0};
+  std::vector<int> dataplane_cores;
+  SslInspectionSettings ssl_inspection;
+  std::string management_listen = "0.0.0.0:8443";
+  TlsVersion management_min_tls = TlsVersion::kTls12;
+  std::string metrics_listen = "0.0.0.0:9100";
+  std::string keystore = "/var/lib/vtps/keystore";
+  std::string control_socket = "/run/vtps/vtpsd.sock";
+  std::string log_dir = "/var/log/vtps";
+  // Device features SSL inspection cannot run with (validation rejects the combination).
+  bool vlan_translation = false;
+  bool asymmetric_network = false;
+  bool web_mode = false;
+  Marks marks;
+};
+
+struct Segment {
+  std::string name;
+  std::vector<std::string> ports;
+  std::string profile;
+  Marks marks;
+};
+
+struct ServerProxy {
+  std::string name;
+  std::string description;
+  std::vector<Cidr4> destinations;
+  std::vector<PortRange> detection_ports;
+  DecryptedService decrypted_service = DecryptedService::kHttp;
+  std::vector<std::string> certificates;  // keystore names; the first is the default
+  std::vector<TlsVersion> protocols;      // contiguous set
+  std::vector<std::string> cipher_suites;  // IANA names
+  bool logging = false;
+  bool tcp_reset = false;
+  bool http2_to_http1_downgrade = true;
+  Marks marks;
+};
+
+struct ClientProxy {
+  std::string name;
+  std::string description;
+  std::string signing_certificate;
+  DecryptedService decrypted_service = DecryptedService::kHttp;
+  std::vector<PortRange> detection_ports;
+  int min_key_length = 0;  // 0: not enforced
+  bool logging = false;
+  bool tcp_reset = false;
+  bool block_invalid_certificates = false;
+  bool block_expired_certificates = false;
+  bool http2_to_http1_downgrade = true;
+  std::vector<TlsVersion> protocols;
+  std::vector<std::string> cipher_suites;
+  Marks marks;
+};
+
+struct TrustStore {
+  std::string name;
+  std::string description;
+  bool include_default_ca = true;
+  std::vector<std::string> ca_certificates;  // keystore CA names
+  Marks marks;
+};
+
+struct DecryptionPolicy {
+  std::string name;
+  std::string description;
+  std::vector<std::string> categories;
+  std::vector<std::string> category_overrides;
+  std::vector<std::string> domains;  // exact or "*.suffix"
+  Marks marks;
+};
+
+struct DomainExclusions {
+  bool automatic = true;
+  std::vector<std::string> domains;
+  int auto_failure_threshold = 3;    // failures of one domain ...
+  int auto_failure_window_s = 300;   // ... within this many seconds exclude it
+  Marks marks;
+};
+
+struct SslServerPolicy {
+  std::string name;
+  bool enabled = true;
+  bool locked = false;
+  std::string server_proxy;
+  std::vector<Cidr4> source_exceptions;
+  Marks marks;
+};
+
+struct SslClientPolicy {
+  std::string name;
+  bool enabled = true;
+  bool locked = false;
+  std::string client_proxy;
+  std::string decryption_policy;  // empty: none
+  std::string trust_store;
+  std::vector<Cidr4> never_decrypt;
+  std::vector<Cidr4> always_decrypt;
+  Marks marks;
+};
+
+struct Profile {
+  std::string name;
+  std::string description;
+  std::string parent;  // empty: a root profile
+  std::vector<SslServerPolicy> ssl_server_policies;
+  std::vector<SslClientPolicy> ssl_client_policies;
+  Marks marks;
+};
+
+struct Filters {
+  std::string rules;  // glob of rule files
+  Marks marks;
+};
+
+struct Config {
+  std::string source_path;  // file it was loaded from, for messages
+  Device device;
+  std::vector<Segment> segments;
+  std::vector<ServerProxy> server_proxies;
+  std::vector<ClientProxy> client_proxies;
+  std::vector<TrustStore> trust_stores;
+  std::vector<DecryptionPolicy> decryption_policies;
+  DomainExclusions domain_exclusions;
+  std::vector<Profile> profiles;
+  Filters filters;
+
+  // Every keystore certificate name the config references (server proxy certificates and client
+  // proxy signing certificates), and every CA name (trust stores); used to refuse deletes.
+  std::vector<std::string> referencedCertificates() const;
+  std::vector<std::string> referencedCas() const;
+  // The policies (as "profile/policy") that reference a trust store.
+  std::vector<std::string> policiesUsingTrustStore(std::string_view name) const;
+};
+
+// Names as written in the YAML file ("TLSv1.2", "http", "kernel", "bypass", ...).
+std::string_view toString(TlsVersion v);
+std::string_view toString(DecryptedService s);
+std::string_view toString(Dataplane d);
+std::string_view toString(DeviceMode m);
+std::string_view toString(OverThreshold o);
+std::optional<TlsVersion> parseTlsVersion(std::string_view s);
+std::optional<DecryptedService> parseDecryptedService(std::string_view s);
+std::optional<Dataplane> parseDataplane(std::string_view s);
+std::optional<DeviceMode> parseDeviceMode(std::string_view s);
+std::optional<OverThreshold> parseOverThreshold(std::string_view s);
+
+// "10.0.0.0/8" or "10.0.0.1" (a /32). Only dotted-quad IPv4; host bits may be set.
+std::optional<Cidr4> parseCidr4(std::string_view s);
+// "443" or "8443-8444": ports 1..65535, first <= last.
+std::optional<PortRange> parsePortRange(std::string_view s);
+
+}  // namespace vtps::config

@@ -1,0 +1,248 @@
+#include "appliance/daemon/daemon.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "appliance/daemon/daemon_parts.h"
+#include "appliance/daemon/keystore_check.h"
+#include "appliance/daemon/sd_notify.h"
+#include "appliance/telemetry/log_entries.h"
+#include "crypto/file_util.h"
+
+namespace vtps::daemon {
+namespace {
+
+std::string errnoText(int err) {
+  return std::strerror(err);
+}
+
+sigset_t controlSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+std::string plural(size_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+}  // namespace
+
+Status blockControlSignals() {
+  sigset_t set = controlSignals();
+  int rc = ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  if (rc != 0) return makeError("block signals: " + errnoText(rc));
+  // Peers closing mid-write must not kill the daemon; sockets report EPIPE instead.
+  std::signal(SIGPIPE, SIG_IGN);
+  return {};
+}
+
+Daemon::Daemon(DaemonOptions options)
+    : options_(std::move(options)), parts_(std::make_unique<Parts>()) {}
+
+Daemon::~Daemon() {
+  if (!options_.pid_file.empty()) ::unlink(options_.pid_file.c_str());
+}
+
+Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions options,
+                                               std::shared_ptr<const config::Config> config) {
+  std::unique_ptr<Daemon> d(new Daemon(std::move(options)));
+  VTPS_RETURN_IF_ERROR(d->start(std::move(config)));
+  return d;
+}
+
+Status Daemon::start(std::shared_ptr<const config::Config> config) {
+  Parts& p = *parts_;
+  started_ms_ = telemetry::nowUnixMs();
+  const config::Device& device = config->device;
+
+  auto log = telemetry::JsonLog::open(device.log_dir, {});
+  if (!log.ok()) return makeError("start: " + log.message());
+  p.log = std::move(*log);
+  p.sink = std::make_unique<LogEventSink>(*p.log);
+
+  auto keystore = openKeystore(device);
+  if (!keystore.ok()) return makeError("start: " + keystore.message());
+  p.keystore = std::move(*keystore);
+  p.keystore_dir = device.keystore;
+  auto missing = checkKeystoreReferences(*config, *p.keystore);
+  if (!missing.empty()) {
+    config::LoadResult report;
+    report.diagnostics = std::move(missing);
+    return makeError("start: the config names certificates the keystore does not hold:\n" +
+                     report.report());
+  }
+
+  auto engine =
+      proxy::ProxyEngine::create(proxy::EngineOptions{}, config, *p.keystore, *p.sink, nullptr);
+  if (!engine.ok()) return makeError("start: proxy engine: " + engine.message());
+  p.engine = std::move(*engine);
+
+  sigset_t signals = controlSignals();
+  p.signal_fd.reset(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!p.signal_fd) return makeError("start: signalfd: " + errnoText(errno));
+  auto control = mgmt::ControlServer::create(
+      device.control_socket, [this](const mgmt::Json& request) { return handleRequest(request); });
+  if (!control.ok()) return makeError("start: " + control.message());
+  p.control = std::move(*control);
+
+  p.epoll_fd.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!p.epoll_fd) return makeError("start: epoll_create1: " + errnoText(errno));
+  for (int fd : {p.signal_fd.get(), p.control->pollFd()}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (::epoll_ctl(p.epoll_fd.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      return makeError("start: epoll_ctl: " + errnoText(errno));
+    }
+  }
+
+  if (!options_.pid_file.empty()) {
+    auto written =
+        crypto::writeFileAtomic(options_.pid_file, std::to_string(::getpid()) + "\n", 0644);
+    if (!written.ok()) return makeError("start: pid file: " + written.message());
+  }
+
+  config_ = std::move(config);
+  config_source_ = options_.config_path;
+  config_loaded_ms_ = telemetry::nowUnixMs();
+  systemLog("info", "start",
+            "vtpsd " VTPS_VERSION " started: config " + options_.config_path + ", " +
+                plural(config_->server_proxies.size(), "server proxy", "server proxies") +
+                ", proxy listening on 127.0.0.1:" + std::to_string(p.engine->listenPort()) +
+                ", control socket " + device.control_socket);
+  return {};
+}
+
+int Daemon::run() {
+  Parts& p = *parts_;
+  auto ready = notifySystemd("READY=1\nSTATUS=inspecting\nMAINPID=" + std::to_string(::getpid()));
+  if (!ready.ok()) systemLog("warning", "start", ready.message());
+
+  while (!stop_requested_) {
+    std::array<epoll_event, 8> events{};
+    int n = ::epoll_wait(p.epoll_fd.get(), events.data(), static_cast<int>(events.size()), -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      systemLog("critical", "stop", "control loop: epoll_wait: " + errnoText(errno));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.fd == p.signal_fd.get()) {
+        handleSignals();
+      } else {
+        p.control->dispatch();
+      }
+    }
+  }
+
+  (void)notifySystemd("STOPPING=1\nSTATUS=draining");
+  // No new commands while draining; the socket disappears first so scripts see the stop.
+  p.control.reset();
+  size_t live = p.engine->liveSessions().size();
+  systemLog("info", "stop",
+            "stopping: draining " + plural(live, "live session", "live sessions") + " for up to " +
+                std::to_string(static_cast<int>(options_.drain_grace_s)) + " s");
+  p.engine->drainAndStop(options_.drain_grace_s);
+  systemLog("info", "stop", "vtpsd stopped");
+  p.log->flush();
+  return 0;
+}
+
+void Daemon::handleSignals() {
+  for (;;) {
+    signalfd_siginfo info{};
+    ssize_t n = ::read(parts_->signal_fd.get(), &info, sizeof(info));
+    if (n != static_cast<ssize_t>(sizeof(info))) return;
+    if (info.ssi_signo == SIGHUP) {
+      (void)reloadFromFile();
+    } else {
+      systemLog("info", "stop",
+                std::string("received ") + (info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM"));
+      stop_requested_ = true;
+    }
+  }
+}
+
+ApplyOutcome Daemon::reloadFromFile() {
+  (void)notifySystemd("RELOADING=1");
+  ApplyOutcome outcome = applyLoaded(config::loadFileDiagnostics(options_.config_path),
+                                     options_.config_path, "reload");
+  (void)notifySystemd(outcome.applied ? "READY=1\nSTATUS=inspecting" : "READY=1");
+  return outcome;
+}
+
+ApplyOutcome Daemon::applyLoaded(config::LoadResult loaded, const std::string& source,
+                                 const std::string& event) {
+  ApplyOutcome outcome;
+  if (loaded.ok()) {
+    outcome.diagnostics = checkKeystoreReferences(*loaded.config, *parts_->keystore);
+  } else {
+    outcome.diagnostics = std::move(loaded.diagnostics);
+  }
+  if (!outcome.diagnostics.empty()) {
+    outcome.error = source + ": " + plural(outcome.diagnostics.size(), "error", "errors") +
+                    "; first: " + outcome.diagnostics.front().str();
+  } else {
+    std::shared_ptr<const config::Config> next = loaded.config;
+    Status st = parts_->engine->apply(next);
+    if (st.ok()) {
+      outcome.applied = true;
+      outcome.warnings = restartOnlyChanges(*next);
+      config_ = std::move(next);
+      config_source_ = source;
+      config_loaded_ms_ = telemetry::nowUnixMs();
+    } else {
+      outcome.error = source + ": " + st.message();
+    }
+  }
+
+  if (outcome.applied) {
+    ++reloads_ok_;
+    systemLog("info", event, event + " of " + source + " succeeded: new sessions use it");
+    for (const auto& w : outcome.warnings)
+      systemLog("warning", event, w);
+  } else {
+    ++reloads_failed_;
+    auto entry = telemetry::systemLogEntry(
+        "error", event + "-failed",
+        event + " refused, running configuration unchanged: " + outcome.error);
+    for (const auto& d : outcome.diagnostics)
+      entry["diagnostics"].push_back(d.str());
+    parts_->log->post(telemetry::LogFile::kSystem, std::move(entry));
+  }
+  return outcome;
+}
+
+// The daemon reads these only at start; the new values are reported, not silently ignored.
+std::vector<std::string> Daemon::restartOnlyChanges(const config::Config& next) const {
+  std::vector<std::string> out;
+  auto note = [&](const char* field, const std::string& now, const std::string& then) {
+    if (now != then) {
+      out.push_back(std::string(field) + " changed from " + now + " to " + then +
+                    ": takes effect when vtpsd restarts");
+    }
+  };
+  const auto& prev = config_->device;
+  note("device.control-socket", prev.control_socket, next.device.control_socket);
+  note("device.log-dir", prev.log_dir, next.device.log_dir);
+  note("device.keystore", prev.keystore, next.device.keystore);
+  return out;
+}
+
+void Daemon::systemLog(std::string_view severity, std::string_view event, std::string message) {
+  parts_->log->post(telemetry::LogFile::kSystem,
+                    telemetry::systemLogEntry(severity, event, std::move(message)));
+}
+
+}  // namespace vtps::daemon

@@ -1,0 +1,90 @@
+// vtpsd's control thread: owns the running config, the keystore, the logs, the proxy engine and
+// the control socket, and runs the loop that serves the control socket and the signals
+// (signalfd): SIGHUP reloads the config file, SIGTERM/SIGINT drain and stop.
+//
+// A new config (SIGHUP, control "reload" or "apply") is validated first — schema, keystore
+// references — and then handed to the engine, which builds it completely before switching; on
+// any failure the running config stays and system.log says why.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "appliance/config/config.h"
+#include "appliance/config/loader.h"
+#include "appliance/mgmt/control_server.h"
+#include "crypto/result.h"
+
+namespace vtps::daemon {
+
+struct DaemonOptions {
+  std::string config_path;
+  std::string pid_file;        // empty: no pid file
+  double drain_grace_s = 5.0;  // how long SIGTERM lets live sessions finish
+};
+
+// Blocks SIGHUP, SIGTERM and SIGINT in the calling thread and ignores SIGPIPE. Call it before
+// any thread starts: threads inherit the mask, so only the control loop's signalfd sees them.
+Status blockControlSignals();
+
+// The outcome of validating and applying a config.
+struct ApplyOutcome {
+  bool applied = false;
+  std::string error;                            // why not, when !applied
+  std::vector<config::Diagnostic> diagnostics;  // every schema/reference problem found
+  std::vector<std::string> warnings;            // applied, but something needs a restart
+};
+
+class Daemon {
+ public:
+  // Opens the keystore (device.keystore) and checks that it holds every certificate the config
+  // names, opens the logs (device.log-dir), starts the proxy engine and creates the control
+  // socket. `config` is already loaded and validated. Errors name the step that failed.
+  static Result<std::unique_ptr<Daemon>> create(DaemonOptions options,
+                                                std::shared_ptr<const config::Config> config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Tells systemd it is ready, serves until SIGTERM or SIGINT, drains, and returns the
+  // process's exit code (0 after a clean drain).
+  int run();
+
+  // One control request (control_methods.cc); never throws past the ControlServer.
+  mgmt::Json handleRequest(const mgmt::Json& request);
+
+  class Parts;
+
+ private:
+  explicit Daemon(DaemonOptions options);
+
+  Status start(std::shared_ptr<const config::Config> config);
+  // Validates (keystore references included) and applies; logs the outcome to system.log.
+  ApplyOutcome applyLoaded(config::LoadResult loaded, const std::string& source,
+                           const std::string& event);
+  ApplyOutcome reloadFromFile();
+  std::vector<std::string> restartOnlyChanges(const config::Config& next) const;
+  void handleSignals();
+  void systemLog(std::string_view severity, std::string_view event, std::string message);
+
+  mgmt::Json statusResponse() const;
+  mgmt::Json countersResponse(const mgmt::Json& request) const;
+  mgmt::Json sessionsResponse() const;
+  mgmt::Json clearSessionsResponse();
+  mgmt::Json applyResponse(const mgmt::Json& request);
+  static mgmt::Json outcomeResponse(const ApplyOutcome& outcome, const std::string& source);
+
+  DaemonOptions options_;
+  std::unique_ptr<Parts> parts_;
+  std::shared_ptr<const config::Config> config_;
+  std::string config_source_;
+  int64_t config_loaded_ms_ = 0;
+  int64_t started_ms_ = 0;
+  uint64_t reloads_ok_ = 0;
+  uint64_t reloads_failed_ = 0;
+  bool stop_requested_ = false;
+};
+
+}  // namespace vtps::daemon

@@ -1,0 +1,30 @@
+// Private to appliance/daemon: what a running Daemon owns, kept out of daemon.h so that its
+// users do not see the engine, keystore or log types. Members are destroyed bottom-up: the
+// control socket closes first, the engine stops before the sink and log it writes to.
+#pragma once
+
+#include <memory>
+
+#include "appliance/daemon/daemon.h"
+#include "appliance/daemon/log_event_sink.h"
+#include "appliance/mgmt/control_server.h"
+#include "appliance/telemetry/json_log.h"
+#include "crypto/keystore.h"
+#include "dataplane/proxy/proxy_engine.h"
+#include "dataplane/proxy/unique_fd.h"
+
+namespace vtps::daemon {
+
+class Daemon::Parts {
+ public:
+  std::unique_ptr<telemetry::JsonLog> log;
+  std::unique_ptr<LogEventSink> sink;
+  std::unique_ptr<crypto::Keystore> keystore;
+  std::string keystore_dir;
+  std::unique_ptr<proxy::ProxyEngine> engine;
+  std::unique_ptr<mgmt::ControlServer> control;
+  proxy::UniqueFd signal_fd;
+  proxy::UniqueFd epoll_fd;
+};
+
+}  // namespace vtps::daemon

@@ -1,0 +1,150 @@
+// The proxy engine: pinned workers, each an edge-triggered epoll loop with its own SO_REUSEPORT +
+// IP_TRANSPARENT listener, that take the SSL tuples the kernel (nftables TPROXY) hands them,
+// decide per session (decrypt / not decrypt / block / bypass), and relay. The control thread
+// (vtpsd) owns the engine: it publishes immutable snapshots, reads counters and live sessions,
+// and receives one record per closed session through the EventSink.
+//
+// Threading: every public method is called from the control thread. Workers share nothing
+// mutable with each other; the control thread talks to a worker through its command queue
+// (eventfd-woken), never through locks on the per-connection path.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "appliance/config/config.h"
+#include "crypto/result.h"
+
+namespace vtps::crypto {
+class Keystore;
+}
+
+namespace vtps::proxy {
+
+// What the engine decided for a session (the SSL inspection log's "decision").
+enum class Decision {
+  kDecrypted,              // decrypted and handed to the inspector
+  kDecryptedNotInspected,  // decrypted, but the service cannot be inspected (Other, HTTP/2)
+  kNotDecrypted,           // spliced byte for byte (source exception, policy disabled, ...)
+  kBypassed,               // over the concurrency threshold, spliced
+  kBlocked,                // closed with an alert (and TCP reset when configured)
+};
+std::string_view toString(Decision d);
+
+enum class Direction { kClientToServer, kServerToClient };
+
+// The inspector's answer for a chunk of cleartext.
+enum class Verdict { kPass, kBlock, kTrace };
+
+// What an inspector knows about the session it inspects.
+struct SessionContext {
+  std::string profile;
+  std::string policy;
+  std::string proxy;
+  config::DecryptedService service = config::DecryptedService::kOther;
+  std::string client_address;  // "a.b.c.d"
+  uint16_t client_port = 0;
+  std::string server_address;
+  uint16_t server_port = 0;
+  std::string sni;
+};
+
+// Receives each direction's cleartext, in order, before it is re-encrypted. Called on the worker
+// thread that owns the session; must not block.
+class Inspector {
+ public:
+  virtual ~Inspector() = default;
+  virtual Verdict inspect(Direction direction, std::span<const uint8_t> cleartext) = 0;
+  // A reason for the block/trace verdict, logged with the session (e.g. "filter 1234").
+  virtual std::string reason() const { return {}; }
+};
+
+// Creates one inspector per decrypted session. Thread-safe: called from every worker.
+class InspectorFactory {
+ public:
+  virtual ~InspectorFactory() = default;
+  virtual std::unique_ptr<Inspector> create(const SessionContext& session) = 0;
+};
+
+// One SSL inspection log entry, produced when a session closes.
+struct SessionRecord {
+  int64_t start_unix_ms = 0;
+  double duration_s = 0;
+  SessionContext context;
+  Decision decision = Decision::kNotDecrypted;
+  std::string reason;  // why this decision ("source exception", "policy disabled", ...)
+  std::string client_version, client_cipher;  // negotiated with the client (IANA names)
+  std::string server_version, server_cipher;  // negotiated with the server
+  uint64_t bytes_client_to_server = 0;
+  uint64_t bytes_server_to_client = 0;
+  bool logging_enabled = false;  // the proxy's "logging" option
+};
+
+// Where the engine reports what operators read: session records (SSL log), system log lines.
+// Called from worker threads; implementations hand off to the control thread (no blocking I/O).
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void sessionClosed(const SessionRecord& record) = 0;
+  virtual void systemLog(std::string_view severity, std::string message) = 0;
+};
+
+// Counter groups shown by `vtpsctl debug np stats show NAME`, summed over workers.
+struct CounterGroup {
+  std::string name;  // npSslInspStats | npSslInspProtocolStats | npTcpProxyStats
+  std::vector<std::pair<std::string, uint64_t>> values;
+};
+
+// A live session, for `vtpsctl show tse ssl-inspection`.
+struct LiveSession {
+  SessionContext context;
+  Decision decision = Decision::kNotDecrypted;
+  std::string client_version, client_cipher;
+  int64_t start_unix_ms = 0;
+  uint64_t bytes_client_to_server = 0;
+  uint64_t bytes_server_to_client = 0;
+  int worker = 0;
+};
+
+struct EngineOptions {
+  uint16_t listen_port = 0;   // TPROXY target, 127.0.0.1:listen_port (0: pick one)
+  bool install_rules = true;  // install nftables TPROXY + policy routing (tests may disable)
+  uint32_t fwmark = 0x7670;   // policy-routing mark for TPROXY-ed traffic
+  uint32_t route_table = 0x7670;
+  std::string rules_table = "vtps";  // nftables table (family inet) holding the TPROXY rules
+  uint32_t rule_priority = 100;      // preference of the fwmark ip rule
+  int hello_timeout_ms = 10000;      // a complete ClientHello must arrive within this
+  int handshake_timeout_ms = 30000;  // upstream connect + both TLS handshakes within this
+  int command_timeout_ms = 2000;     // liveSessions()/clearSessions() wait this long per worker
+};
+
+class ProxyEngine {
+ public:
+  virtual ~ProxyEngine() = default;
+
+  // Builds the runtime (TLS contexts from the keystore), opens the listeners, installs the
+  // TPROXY rules and starts one pinned worker per device.cores.proxy entry.
+  static Result<std::unique_ptr<ProxyEngine>> create(const EngineOptions& options,
+                                                     std::shared_ptr<const config::Config> config,
+                                                     crypto::Keystore& keystore, EventSink& sink,
+                                                     std::shared_ptr<InspectorFactory> inspectors);
+
+  // Validates and builds the new runtime first; on success workers swap to it (new sessions use
+  // it, live sessions keep theirs) and the TPROXY rules are replaced in one transaction. On
+  // failure nothing changes.
+  virtual Status apply(std::shared_ptr<const config::Config> config) = 0;
+  virtual uint16_t listenPort() const = 0;
+  virtual std::vector<CounterGroup> counters() const = 0;
+  virtual std::vector<LiveSession> liveSessions() const = 0;
+  // Closes every live session (`debug np ssl-clear`); returns how many.
+  virtual size_t clearSessions() = 0;
+  // Stops accepting, lets live sessions finish for up to `grace_s`, then closes them, removes
+  // the rules and joins the workers.
+  virtual void drainAndStop(double grace_s) = 0;
+};
+
+}  // namespace vtps::proxy

@@ -1,0 +1,124 @@
+// Session: one connection the kernel handed over, from accept to the SSL inspection log record.
+//
+//   accept -> peek the ClientHello (MSG_PEEK, nothing consumed) -> decide from the worker's
+//   snapshot (server policy, source exceptions, threshold)
+//     not decrypted / bypassed: connect upstream transparently -> splice both ways
+//     decrypt: connect upstream transparently -> TLS connect (SNI, client's ALPN) -> TLS accept
+//              (certificate by SNI, ALPN the server chose) -> relay cleartext through the inspector
+//   -> close: counters, one SessionRecord to the EventSink.
+//
+// A session lives on one worker thread and keeps the snapshot it started with, so a config
+// apply never changes it midway. Every step is non-blocking; epoll edges drive advance().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/proxy/proxy_engine.h"
+#include "dataplane/proxy/relay_leg.h"
+#include "dataplane/proxy/runtime_snapshot.h"
+#include "dataplane/proxy/transparent_listener.h"
+#include "dataplane/proxy/worker.h"
+
+namespace vtps::proxy {
+
+class SpliceRelay;
+class TlsSession;
+
+class Session {
+ public:
+  Session(Worker& worker, AcceptedConnection connection,
+          std::shared_ptr<const RuntimeSnapshot> snapshot);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Registers the client socket and waits for the ClientHello.
+  void start();
+  void onDeadline();
+  // Closes both sides now (ssl-clear, shutdown). The decision stays; `reason` is recorded.
+  void abort(std::string_view reason);
+  LiveSession live() const;
+  bool closed() const { return state_ == State::kClosed; }
+  int64_t deadlineMs() const { return deadline_ms_; }
+
+ private:
+  friend class Worker;
+  enum class State {
+    kHello,            // waiting for a complete ClientHello
+    kConnecting,       // upstream TCP connect in progress
+    kServerHandshake,  // TLS with the server (decrypt only)
+    kClientHandshake,  // TLS with the client (decrypt only)
+    kTlsRelay,
+    kSplice,
+    kClosed,
+  };
+  enum class Plan { kSplice, kDecrypt };
+  // How the sockets are closed.
+  enum class Close { kGraceful, kResetServer, kResetBoth };
+
+  struct LegHandler final : EpollHandler {
+    Session* session = nullptr;
+    bool server = false;
+    void onEvents(uint32_t events) override { session->onLegEvents(server, events); }
+  };
+
+  void onLegEvents(bool server, uint32_t events);
+  void advance();
+  bool registerLeg(Leg& leg, LegHandler& handler);
+
+  // session.cc: hello and decision.
+  void readHello();
+  void decide();
+  void splice(Decision decision, Ctr reason_counter, std::string reason);
+  bool admitDecryption();
+  void overThreshold();
+  void connectUpstream(Plan plan);
+  void finishConnect();
+
+  // splice path (session.cc).
+  void startSplice();
+  void pumpSplice();
+
+  // decrypt path (session_decrypt.cc).
+  void startServerHandshake();
+  void driveServerHandshake();
+  void startClientHandshake();
+  void driveClientHandshake();
+  void startTlsRelay();
+  void pumpTls();
+  void blockByInspector();
+
+  // close: counters, record, sockets.
+  void fail(Ctr counter, std::string reason);
+  void close(Close how);
+  void countDecision();
+  // Adds the bytes relayed since the *_before values to the worker's counters.
+  void countBytes(uint64_t up_before, uint64_t down_before);
+  void setDeadlineIn(int64_t ms);
+
+  Worker& worker_;
+  std::shared_ptr<const RuntimeSnapshot> snapshot_;
+  const ServerPolicyMatch* match_ = nullptr;  // owned by snapshot_
+  Leg client_;
+  Leg server_;
+  LegHandler client_handler_;
+  LegHandler server_handler_;
+  Endpoint4 client_address_;
+  Endpoint4 destination_;
+  State state_ = State::kHello;
+  Plan plan_ = Plan::kSplice;
+  bool counted_decrypting_ = false;
+  int64_t deadline_ms_ = 0;
+  int64_t start_mono_ms_ = 0;
+  std::vector<std::string> offered_alpn_;
+  SessionRecord record_;
+  std::unique_ptr<SpliceRelay> splice_;
+  std::unique_ptr<TlsSession> tls_;
+  std::unique_ptr<Inspector> inspector_;
+};
+
+}  // namespace vtps::proxy

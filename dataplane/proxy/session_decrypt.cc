@@ -1,0 +1,170 @@
+// Session: the decrypt path (server handshake, client handshake, cleartext relay, block).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "dataplane/proxy/session.h"
+#include "dataplane/proxy/tls_session.h"
+
+namespace vtps::proxy {
+namespace {
+
+struct SideCounters {
+  Ctr ssl3, tls10, tls11, tls12, tls13;
+  Ctr gcm, chacha, ccm, cbc, other;
+};
+constexpr SideCounters kClientSide{Ctr::kClientSsl3,           Ctr::kClientTls10,
+                                   Ctr::kClientTls11,          Ctr::kClientTls12,
+                                   Ctr::kClientTls13,          Ctr::kClientCipherAesGcm,
+                                   Ctr::kClientCipherChacha20, Ctr::kClientCipherAesCcm,
+                                   Ctr::kClientCipherAesCbc,   Ctr::kClientCipherOther};
+constexpr SideCounters kServerSide{Ctr::kServerSsl3,           Ctr::kServerTls10,
+                                   Ctr::kServerTls11,          Ctr::kServerTls12,
+                                   Ctr::kServerTls13,          Ctr::kServerCipherAesGcm,
+                                   Ctr::kServerCipherChacha20, Ctr::kServerCipherAesCcm,
+                                   Ctr::kServerCipherAesCbc,   Ctr::kServerCipherOther};
+
+// Counts the negotiated version and the cipher suite's family (from its IANA name).
+void countNegotiated(WorkerCounters& c, const SideCounters& side, std::string_view version,
+                     std::string_view cipher) {
+  if (version == "SSLv3") c.add(side.ssl3);
+  if (version == "TLSv1.0") c.add(side.tls10);
+  if (version == "TLSv1.1") c.add(side.tls11);
+  if (version == "TLSv1.2") c.add(side.tls12);
+  if (version == "TLSv1.3") c.add(side.tls13);
+  auto has = [cipher](std::string_view part) { return cipher.find(part) != cipher.npos; };
+  if (has("_GCM_")) {
+    c.add(side.gcm);
+  } else if (has("CHACHA20_POLY1305")) {
+    c.add(side.chacha);
+  } else if (has("_CCM")) {
+    c.add(side.ccm);
+  } else if (has("_CBC_")) {
+    c.add(side.cbc);
+  } else {
+    c.add(side.other);
+  }
+}
+
+}  // namespace
+
+void Session::startServerHandshake() {
+  Result<std::unique_ptr<TlsSession>> tls =
+      TlsSession::create(*match_->proxy, record_.context.sni, offered_alpn_, server_.fd.get());
+  if (!tls) return fail(Ctr::kCount, tls.message());
+  tls_ = std::move(*tls);
+  state_ = State::kServerHandshake;
+  driveServerHandshake();
+}
+
+void Session::driveServerHandshake() {
+  WorkerCounters& c = worker_.counters();
+  switch (tls_->connectStep(server_)) {
+    case TlsSession::Step::kWant:
+      return;
+    case TlsSession::Step::kFailed:
+      c.add(Ctr::kServerConnFailures);
+      if (tls_->serverRequestedCertificate()) c.add(Ctr::kServerCertificateRequests);
+      if (tls_->failureKind() == TlsSession::FailureKind::kNoSharedCipher) {
+        c.add(Ctr::kServerCipherOther);
+      }
+      return fail(Ctr::kServerHandshakeFailures,
+                  fmt::format("server handshake failed: {}", tls_->failure()));
+    case TlsSession::Step::kDone:
+      break;
+  }
+  record_.server_version = tls_->serverVersion();
+  record_.server_cipher = tls_->serverCipher();
+  countNegotiated(c, kServerSide, record_.server_version, record_.server_cipher);
+  if (tls_->serverRequestedCertificate()) c.add(Ctr::kServerCertificateRequests);
+  startClientHandshake();
+}
+
+void Session::startClientHandshake() {
+  Status leg = tls_->createClientLeg(client_.fd.get());
+  if (!leg) return fail(Ctr::kCount, leg.message());
+  state_ = State::kClientHandshake;
+  driveClientHandshake();
+}
+
+void Session::driveClientHandshake() {
+  WorkerCounters& c = worker_.counters();
+  switch (tls_->acceptStep(client_)) {
+    case TlsSession::Step::kWant:
+      return;
+    case TlsSession::Step::kFailed:
+      c.add(Ctr::kClientHandshakeFailures);
+      if (tls_->failureKind() == TlsSession::FailureKind::kNoSharedCipher) {
+        c.add(Ctr::kClientCipherOther);
+      }
+      if (tls_->failureKind() == TlsSession::FailureKind::kVersion) {
+        c.add(Ctr::kClientVersionFailures);
+      }
+      return fail(Ctr::kRefused, fmt::format("client handshake failed: {}", tls_->failure()));
+    case TlsSession::Step::kDone:
+      break;
+  }
+  record_.client_version = tls_->clientVersion();
+  record_.client_cipher = tls_->clientCipher();
+  countNegotiated(c, kClientSide, record_.client_version, record_.client_cipher);
+  startTlsRelay();
+}
+
+void Session::startTlsRelay() {
+  worker_.setDeadline(*this, 0);
+  const config::ServerProxy& proxy = *match_->proxy->config;
+  const bool offered_h2 =
+      std::find(offered_alpn_.begin(), offered_alpn_.end(), "h2") != offered_alpn_.end();
+  if (offered_h2 && proxy.http2_to_http1_downgrade) worker_.counters().add(Ctr::kAlpnDowngrades);
+  if (proxy.decrypted_service == config::DecryptedService::kOther) {
+    record_.decision = Decision::kDecryptedNotInspected;
+    record_.reason = "decrypted service is other";
+  } else if (tls_->clientAlpn() == "h2") {
+    record_.decision = Decision::kDecryptedNotInspected;
+    record_.reason = "HTTP/2 negotiated (downgrade off)";
+  } else if (InspectorFactory* factory = worker_.shared().inspectors.get()) {
+    inspector_ = factory->create(record_.context);
+  }
+  countDecision();
+  state_ = State::kTlsRelay;
+  pumpTls();
+}
+
+void Session::pumpTls() {
+  std::string error;
+  const uint64_t up_before = record_.bytes_client_to_server;
+  const uint64_t down_before = record_.bytes_server_to_client;
+  TlsSession::RelayOutcome outcome =
+      tls_->pump(client_, server_, inspector_.get(), worker_.scratch(),
+                 record_.bytes_client_to_server, record_.bytes_server_to_client, error);
+  countBytes(up_before, down_before);
+  switch (outcome) {
+    case TlsSession::RelayOutcome::kOpen:
+      return;
+    case TlsSession::RelayOutcome::kDone:
+      return close(Close::kGraceful);
+    case TlsSession::RelayOutcome::kBlocked:
+      return blockByInspector();
+    case TlsSession::RelayOutcome::kReset:
+      if (tls_->peerReset()) worker_.counters().add(Ctr::kTcpResetsReceived);
+      record_.reason = record_.reason.empty() ? error : record_.reason + "; " + error;
+      return close(Close::kResetBoth);
+  }
+}
+
+void Session::blockByInspector() {
+  WorkerCounters& c = worker_.counters();
+  c.add(Ctr::kBlockedByInspector);
+  record_.decision = Decision::kBlocked;
+  const std::string why = inspector_ ? inspector_->reason() : std::string();
+  record_.reason =
+      why.empty() ? "blocked by inspector" : fmt::format("blocked by inspector: {}", why);
+  countDecision();
+  if (match_->proxy->config->tcp_reset) {
+    c.add(Ctr::kTcpResetsToServer);
+    return close(Close::kResetServer);
+  }
+  close(Close::kGraceful);
+}
+
+}  // namespace vtps::proxy

@@ -1,0 +1,264 @@
+#include "dataplane/proxy/tls_session.h"
+
+#include <openssl/err.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "crypto/tls/tls_names.h"
+
+namespace vtps::proxy {
+namespace {
+
+constexpr long kSslModes =  // NOLINT(runtime/int): OpenSSL's type
+    SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS;
+
+TlsSession::FailureKind classify(unsigned long code) {  // NOLINT(runtime/int)
+  if (ERR_GET_LIB(code) != ERR_LIB_SSL) return TlsSession::FailureKind::kOther;
+  switch (ERR_GET_REASON(code)) {
+    case SSL_R_NO_SHARED_CIPHER:
+    case SSL_R_NO_CIPHERS_AVAILABLE:
+      return TlsSession::FailureKind::kNoSharedCipher;
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+    case SSL_R_VERSION_TOO_LOW:
+    case SSL_R_VERSION_TOO_HIGH:
+    case SSL_R_WRONG_VERSION_NUMBER:
+    case SSL_R_UNKNOWN_PROTOCOL:
+    case SSL_R_NO_PROTOCOLS_AVAILABLE:
+    case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+      return TlsSession::FailureKind::kVersion;
+    default:
+      return TlsSession::FailureKind::kOther;
+  }
+}
+
+// OpenSSL 3 reports a peer that closed TCP without close_notify as this error; for the relay it
+// is an ordinary end of stream (many HTTP peers do it).
+bool isUnexpectedEof(unsigned long code) {  // NOLINT(runtime/int)
+  return ERR_GET_LIB(code) == ERR_LIB_SSL &&
+         ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+}
+
+std::string describeIoFailure(int ssl_error) {
+  std::string text = ossl::drainErrors();
+  if (!text.empty()) return text;
+  if (ssl_error == SSL_ERROR_SYSCALL) {
+    return errno != 0 ? std::string(std::strerror(errno)) : "connection closed by peer";
+  }
+  return "SSL error " + std::to_string(ssl_error);
+}
+
+}  // namespace
+
+TlsSession::TlsSession(const ServerProxyRuntime& proxy, ossl::SslPtr server)
+    : proxy_(proxy), server_(std::move(server)) {}
+
+TlsSession::~TlsSession() = default;
+
+Result<std::unique_ptr<TlsSession>> TlsSession::create(const ServerProxyRuntime& proxy,
+                                                       const std::string& sni,
+                                                       const std::vector<std::string>& offered_alpn,
+                                                       int server_fd) {
+  tls::UpstreamSession params;
+  params.sni = sni;
+  // What the client offered, nothing more: the downgrade (in the context) drops h2, and a client
+  // that offered no ALPN makes the server leg offer none.
+  params.alpn = offered_alpn;
+  Result<ossl::SslPtr> ssl = proxy.connect_side->newSession(params);
+  if (!ssl) return ssl.error();
+  if (SSL_set_fd(ssl->get(), server_fd) != 1) {
+    return ossl::error("server proxy " + proxy.config->name + ": SSL_set_fd (server leg)");
+  }
+  SSL_set_mode(ssl->get(), kSslModes);
+  std::unique_ptr<TlsSession> session(new TlsSession(proxy, std::move(*ssl)));
+  session->up_.to = session->server_.get();
+  session->up_.direction = Direction::kClientToServer;
+  session->down_.from = session->server_.get();
+  session->down_.direction = Direction::kServerToClient;
+  return session;
+}
+
+Status TlsSession::createClientLeg(int client_fd) {
+  std::vector<std::string> alpn;
+  if (std::string_view chosen = serverAlpn(); !chosen.empty()) alpn.emplace_back(chosen);
+  Result<ossl::SslPtr> ssl = proxy_.accept_side->newSession(alpn);
+  if (!ssl) return ssl.error();
+  if (SSL_set_fd(ssl->get(), client_fd) != 1) {
+    return ossl::error("server proxy " + proxy_.config->name + ": SSL_set_fd (client leg)");
+  }
+  SSL_set_mode(ssl->get(), kSslModes);
+  client_ = std::move(*ssl);
+  up_.from = client_.get();
+  down_.to = client_.get();
+  return {};
+}
+
+TlsSession::Step TlsSession::handshakeStep(SSL* ssl, Leg& leg, bool accept) {
+  ERR_clear_error();
+  errno = 0;
+  int rc = accept ? SSL_accept(ssl) : SSL_connect(ssl);
+  if (rc == 1) return Step::kDone;
+  int error = SSL_get_error(ssl, rc);
+  if (error == SSL_ERROR_WANT_READ) {
+    leg.readable = false;
+    return Step::kWant;
+  }
+  if (error == SSL_ERROR_WANT_WRITE) {
+    leg.writable = false;
+    return Step::kWant;
+  }
+  failure_kind_ = classify(ERR_peek_error());
+  failure_ = describeIoFailure(error);
+  return Step::kFailed;
+}
+
+TlsSession::Step TlsSession::connectStep(Leg& server) {
+  return handshakeStep(server_.get(), server, false);
+}
+
+TlsSession::Step TlsSession::acceptStep(Leg& client) {
+  return handshakeStep(client_.get(), client, true);
+}
+
+const char* TlsSession::sideName(const SSL* ssl) const {
+  return ssl == client_.get() ? "client" : "server";
+}
+
+bool TlsSession::serverRequestedCertificate() const {
+  return tls::ClientContext::clientCertificateRequested(server_.get());
+}
+
+std::string TlsSession::clientVersion() const {
+  return client_ ? std::string(tls::negotiatedVersionName(client_.get())) : std::string();
+}
+std::string TlsSession::clientCipher() const {
+  return client_ ? std::string(tls::negotiatedCipherName(client_.get())) : std::string();
+}
+std::string TlsSession::serverVersion() const {
+  return std::string(tls::negotiatedVersionName(server_.get()));
+}
+std::string TlsSession::serverCipher() const {
+  return std::string(tls::negotiatedCipherName(server_.get()));
+}
+std::string_view TlsSession::serverAlpn() const {
+  return tls::negotiatedAlpn(server_.get());
+}
+std::string_view TlsSession::clientAlpn() const {
+  return client_ ? tls::negotiatedAlpn(client_.get()) : std::string_view();
+}
+
+TlsSession::FlowResult TlsSession::writeOut(Flow& flow, Leg& to, const uint8_t* data, size_t size,
+                                            uint64_t& delivered, std::string& error) {
+  while (size > 0) {
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_write(flow.to, data, static_cast<int>(size));
+    if (n > 0) {
+      delivered += static_cast<uint64_t>(n);
+      data += n;
+      size -= static_cast<size_t>(n);
+      continue;
+    }
+    int e = SSL_get_error(flow.to, n);
+    if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+      flow.write_wants_read = e == SSL_ERROR_WANT_READ;
+      (e == SSL_ERROR_WANT_READ ? to.readable : to.writable) = false;
+      break;
+    }
+    peer_reset_ = peer_reset_ || (e == SSL_ERROR_SYSCALL && errno == ECONNRESET);
+    error = std::string("write to ") + sideName(flow.to) + ": " + describeIoFailure(e);
+    return FlowResult::kError;
+  }
+  const uint8_t* begin = flow.pending.data();
+  if (size == 0) {
+    flow.pending.clear();
+    flow.pending_offset = 0;
+  } else if (data >= begin && data < begin + flow.pending.size()) {
+    flow.pending_offset = static_cast<size_t>(data - begin);
+  } else {
+    flow.pending.assign(data, data + size);
+    flow.pending_offset = 0;
+  }
+  return FlowResult::kOk;
+}
+
+TlsSession::FlowResult TlsSession::pumpFlow(Flow& flow, Leg& from, Leg& to, Inspector* inspector,
+                                            std::span<uint8_t> scratch, uint64_t& delivered,
+                                            std::string& error) {
+  for (;;) {
+    if (flow.pending_offset < flow.pending.size()) {
+      if (!(flow.write_wants_read ? to.readable : to.writable)) return FlowResult::kOk;
+      FlowResult r = writeOut(flow, to, flow.pending.data() + flow.pending_offset,
+                              flow.pending.size() - flow.pending_offset, delivered, error);
+      if (r != FlowResult::kOk || !flow.pending.empty()) return r;
+    }
+    if (flow.eof) {
+      if (!flow.close_sent) {
+        ERR_clear_error();
+        int rc = SSL_shutdown(flow.to);
+        if (rc < 0 && SSL_get_error(flow.to, rc) == SSL_ERROR_WANT_WRITE) {
+          to.writable = false;
+          return FlowResult::kOk;
+        }
+        flow.close_sent = true;
+      }
+      return FlowResult::kOk;
+    }
+    const bool can_read =
+        SSL_has_pending(flow.from) == 1 || (flow.read_wants_write ? from.writable : from.readable);
+    if (!can_read) return FlowResult::kOk;
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_read(flow.from, scratch.data(), static_cast<int>(scratch.size()));
+    if (n > 0) {
+      auto chunk = scratch.first(static_cast<size_t>(n));
+      if (inspector != nullptr && inspector->inspect(flow.direction, chunk) == Verdict::kBlock) {
+        return FlowResult::kBlocked;
+      }
+      FlowResult r = writeOut(flow, to, chunk.data(), chunk.size(), delivered, error);
+      if (r != FlowResult::kOk) return r;
+      continue;
+    }
+    int e = SSL_get_error(flow.from, n);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      flow.read_wants_write = e == SSL_ERROR_WANT_WRITE;
+      (e == SSL_ERROR_WANT_WRITE ? from.writable : from.readable) = false;
+      return FlowResult::kOk;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0) ||
+        (e == SSL_ERROR_SSL && isUnexpectedEof(ERR_peek_error()))) {
+      ERR_clear_error();
+      flow.eof = true;
+      continue;
+    }
+    peer_reset_ = peer_reset_ || (e == SSL_ERROR_SYSCALL && errno == ECONNRESET);
+    error = std::string("read from ") + sideName(flow.from) + ": " + describeIoFailure(e);
+    return FlowResult::kError;
+  }
+}
+
+TlsSession::RelayOutcome TlsSession::pump(Leg& client, Leg& server, Inspector* inspector,
+                                          std::span<uint8_t> scratch, uint64_t& client_to_server,
+                                          uint64_t& server_to_client, std::string& error) {
+  FlowResult up = pumpFlow(up_, client, server, inspector, scratch, client_to_server, error);
+  if (up == FlowResult::kOk) {
+    FlowResult down = pumpFlow(down_, server, client, inspector, scratch, server_to_client, error);
+    if (down != FlowResult::kOk) up = down;
+  }
+  if (up == FlowResult::kBlocked) return RelayOutcome::kBlocked;
+  if (up == FlowResult::kError) return RelayOutcome::kReset;
+  if (up_.close_sent && down_.close_sent) return RelayOutcome::kDone;
+  return RelayOutcome::kOpen;
+}
+
+void TlsSession::shutdown(bool client_leg, bool server_leg) {
+  for (SSL* ssl : {client_leg ? client_.get() : nullptr, server_leg ? server_.get() : nullptr}) {
+    if (ssl == nullptr || !SSL_is_init_finished(ssl)) continue;
+    if ((SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) != 0) continue;
+    ERR_clear_error();
+    SSL_shutdown(ssl);
+  }
+  ERR_clear_error();
+}
+
+}  // namespace vtps::proxy

@@ -1,0 +1,105 @@
+// TlsSession: the two TLS legs of a decrypted session and the cleartext relay between them.
+//
+// The server leg is negotiated first (SNI and the client's ALPN offer forwarded, h2 removed when
+// the proxy downgrades); the client leg then offers exactly the protocol the server chose, so
+// both sides always speak the same application protocol. Each leg negotiates its own version and
+// cipher suite. All I/O is non-blocking on the session's Legs; WANT_READ / WANT_WRITE clear the
+// matching readiness flag.
+//
+// Backpressure: each direction holds at most one record's cleartext that the other side could
+// not take yet, and reads nothing more from its source until that is written.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/ossl.h"
+#include "crypto/result.h"
+#include "dataplane/proxy/proxy_engine.h"
+#include "dataplane/proxy/relay_leg.h"
+#include "dataplane/proxy/runtime_snapshot.h"
+
+namespace vtps::proxy {
+
+class TlsSession {
+ public:
+  enum class Step { kWant, kDone, kFailed };
+  enum class RelayOutcome { kOpen, kDone, kBlocked, kReset };
+  // Why a handshake failed, for the counters.
+  enum class FailureKind { kOther, kNoSharedCipher, kVersion };
+
+  // The server leg on `server_fd` (connected), in connect state. Errors name the proxy.
+  static Result<std::unique_ptr<TlsSession>> create(const ServerProxyRuntime& proxy,
+                                                    const std::string& sni,
+                                                    const std::vector<std::string>& offered_alpn,
+                                                    int server_fd);
+  ~TlsSession();
+
+  Step connectStep(Leg& server);
+  // The client leg on `client_fd`, selecting the ALPN protocol the server leg negotiated.
+  Status createClientLeg(int client_fd);
+  Step acceptStep(Leg& client);
+
+  // After a kFailed step: OpenSSL's reasons ("no shared cipher") and their classification.
+  const std::string& failure() const { return failure_; }
+  FailureKind failureKind() const { return failure_kind_; }
+  bool serverRequestedCertificate() const;
+
+  // Negotiated parameters (IANA names; empty before the leg's handshake).
+  std::string clientVersion() const;
+  std::string clientCipher() const;
+  std::string serverVersion() const;
+  std::string serverCipher() const;
+  std::string_view serverAlpn() const;
+  std::string_view clientAlpn() const;
+
+  // Whether the last relay error was a TCP reset from a peer.
+  bool peerReset() const { return peer_reset_; }
+
+  // Relays cleartext both ways through `inspector` (null: not inspected). kBlocked: the
+  // inspector said block (nothing of that chunk was forwarded). kReset: a socket or TLS error,
+  // `error` says which.
+  RelayOutcome pump(Leg& client, Leg& server, Inspector* inspector, std::span<uint8_t> scratch,
+                    uint64_t& client_to_server, uint64_t& server_to_client, std::string& error);
+
+  // Sends close_notify on the chosen legs whose handshake finished, best effort (non-blocking,
+  // no wait for the peer's).
+  void shutdown(bool client_leg, bool server_leg);
+
+ private:
+  struct Flow {
+    SSL* from = nullptr;
+    SSL* to = nullptr;
+    Direction direction = Direction::kClientToServer;
+    std::vector<uint8_t> pending;  // cleartext read but not yet written
+    size_t pending_offset = 0;
+    bool read_wants_write = false;  // last SSL_read on `from` returned WANT_WRITE
+    bool write_wants_read = false;  // last SSL_write on `to` returned WANT_READ
+    bool eof = false;               // `from` closed (close_notify or TCP FIN)
+    bool close_sent = false;        // close_notify sent on `to`
+  };
+  enum class FlowResult { kOk, kBlocked, kError };
+
+  TlsSession(const ServerProxyRuntime& proxy, ossl::SslPtr server);
+  Step handshakeStep(SSL* ssl, Leg& leg, bool accept);
+  const char* sideName(const SSL* ssl) const;  // "client" or "server"
+  FlowResult pumpFlow(Flow& flow, Leg& from, Leg& to, Inspector* inspector,
+                      std::span<uint8_t> scratch, uint64_t& delivered, std::string& error);
+  FlowResult writeOut(Flow& flow, Leg& to, const uint8_t* data, size_t size, uint64_t& delivered,
+                      std::string& error);
+
+  const ServerProxyRuntime& proxy_;
+  ossl::SslPtr server_;
+  ossl::SslPtr client_;
+  Flow up_;    // client -> server
+  Flow down_;  // server -> client
+  std::string failure_;
+  FailureKind failure_kind_ = FailureKind::kOther;
+  bool peer_reset_ = false;
+};
+
+}  // namespace vtps::proxy
