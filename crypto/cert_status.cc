@@ -49,7 +49,9 @@ void TrustAnchors::add(const Certificate& anchor) {
   ERR_clear_error();
 }
 
-size_t TrustAnchors::size() const { return impl_->count; }
+size_t TrustAnchors::size() const {
+  return impl_->count;
+}
 
 CertificateStatus TrustAnchors::statusOf(const Certificate& leaf,
                                          const std::vector<Certificate>& chain,

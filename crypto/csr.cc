@@ -1,9 +1,9 @@
 #include "crypto/csr.h"
 
+#include <fmt/format.h>
 #include <openssl/pem.h>
 
 #include <climits>
-#include <fmt/format.h>
 
 #include "crypto/ossl_interop.h"
 
@@ -63,7 +63,8 @@ Result<CertificateRequest> CertificateRequest::create(const SubjectFields& subje
       X509_REQ_set_pubkey(req.get(), raw(key)) != 1) {
     return ossl::error("create signing request");
   }
-  if (sk_X509_EXTENSION_num(exts->get()) > 0 && X509_REQ_add_extensions(req.get(), exts->get()) != 1) {
+  if (sk_X509_EXTENSION_num(exts->get()) > 0 &&
+      X509_REQ_add_extensions(req.get(), exts->get()) != 1) {
     return ossl::error("create signing request");
   }
   if (X509_REQ_sign(req.get(), raw(key), signatureDigestFor(key)) <= 0) {
@@ -74,7 +75,8 @@ Result<CertificateRequest> CertificateRequest::create(const SubjectFields& subje
 
 Result<CertificateRequest> CertificateRequest::parsePem(std::string_view pem,
                                                         std::string_view source) {
-  if (pem.size() > INT_MAX) return Error{fmt::format("parse signing request {}: too large", source)};
+  if (pem.size() > INT_MAX)
+    return Error{fmt::format("parse signing request {}: too large", source)};
   ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return ossl::error(fmt::format("parse signing request {}", source));
   ossl::X509ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));

@@ -1,12 +1,12 @@
 #include "crypto/file_util.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <random>
 
 #include "crypto/ossl.h"

@@ -1,8 +1,9 @@
 // Small file helpers shared by the keystore and the CLI: bounded reads and crash-safe writes.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 #include "crypto/result.h"
 

@@ -1,13 +1,13 @@
 #include "crypto/key_sealer.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "crypto/file_util.h"
 #include "crypto/ossl.h"
@@ -86,7 +86,9 @@ Result<KeySealer> KeySealer::openOrCreate(const std::string& dir) {
   return KeySealer(std::move(key.value()));
 }
 
-KeySealer KeySealer::withKey(std::string key) { return KeySealer(std::move(key)); }
+KeySealer KeySealer::withKey(std::string key) {
+  return KeySealer(std::move(key));
+}
 
 KeySealer::KeySealer(KeySealer&& other) noexcept : key_(std::move(other.key_)) {
   other.key_.clear();
@@ -101,7 +103,9 @@ KeySealer& KeySealer::operator=(KeySealer&& other) noexcept {
   return *this;
 }
 
-KeySealer::~KeySealer() { ossl::cleanse(key_); }
+KeySealer::~KeySealer() {
+  ossl::cleanse(key_);
+}
 
 Result<std::string> KeySealer::seal(std::string_view plaintext, std::string_view purpose,
                                     std::string_view name) const {

@@ -38,8 +38,8 @@ class KeySealer {
   Result<std::string> seal(std::string_view plaintext, std::string_view purpose,
                            std::string_view name) const;
   // `source` names the sealed file in messages.
-  Result<std::string> open(std::string_view sealed, std::string_view purpose,
-                           std::string_view name, std::string_view source) const;
+  Result<std::string> open(std::string_view sealed, std::string_view purpose, std::string_view name,
+                           std::string_view source) const;
 
  private:
   explicit KeySealer(std::string key) : key_(std::move(key)) {}

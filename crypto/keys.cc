@@ -1,12 +1,12 @@
 #include "crypto/keys.h"
 
+#include <fmt/format.h>
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 
 #include <array>
 #include <charconv>
 #include <climits>
-#include <fmt/format.h>
 
 #include "crypto/ossl_interop.h"
 
@@ -35,7 +35,9 @@ int passwordCallback(char* buf, int size, int /*rwflag*/, void* user) {
   return static_cast<int>(pw.size());
 }
 
-bool looksLikePem(std::string_view bytes) { return bytes.find("-----BEGIN ") != std::string_view::npos; }
+bool looksLikePem(std::string_view bytes) {
+  return bytes.find("-----BEGIN ") != std::string_view::npos;
+}
 
 bool pemIsEncrypted(std::string_view bytes) {
   return bytes.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string_view::npos ||
@@ -51,11 +53,13 @@ ossl::X509SigPtr parseEncryptedPkcs8Der(std::string_view bytes) {
   return sig;
 }
 
-Result<ossl::EvpPkeyPtr> parsePem(std::string_view bytes, const std::optional<std::string>& password,
+Result<ossl::EvpPkeyPtr> parsePem(std::string_view bytes,
+                                  const std::optional<std::string>& password,
                                   std::string_view source) {
   bool encrypted = pemIsEncrypted(bytes);
   if (encrypted && !password) {
-    return Error{fmt::format("load private key {}: the key is encrypted; give its password", source)};
+    return Error{
+        fmt::format("load private key {}: the key is encrypted; give its password", source)};
   }
   ossl::BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
   if (!bio) return ossl::error(fmt::format("load private key {}", source));
@@ -72,15 +76,16 @@ Result<ossl::EvpPkeyPtr> parsePem(std::string_view bytes, const std::optional<st
   return pkey;
 }
 
-Result<ossl::EvpPkeyPtr> parseDer(std::string_view bytes, const std::optional<std::string>& password,
+Result<ossl::EvpPkeyPtr> parseDer(std::string_view bytes,
+                                  const std::optional<std::string>& password,
                                   std::string_view source) {
   if (auto sig = parseEncryptedPkcs8Der(bytes)) {
     if (!password) {
       return Error{
           fmt::format("load private key {}: the key is encrypted; give its password", source)};
     }
-    ossl::Pkcs8PrivKeyInfoPtr p8(PKCS8_decrypt(sig.get(), password->data(),
-                                               static_cast<int>(password->size())));
+    ossl::Pkcs8PrivKeyInfoPtr p8(
+        PKCS8_decrypt(sig.get(), password->data(), static_cast<int>(password->size())));
     if (!p8) {
       ERR_clear_error();
       return Error{fmt::format(
@@ -165,13 +170,15 @@ Result<PrivateKey> PrivateKey::parse(std::string_view bytes,
                                      std::string_view source) {
   if (bytes.empty()) return Error{fmt::format("load private key {}: file is empty", source)};
   if (bytes.size() > INT_MAX) return Error{fmt::format("load private key {}: too large", source)};
-  auto pkey = looksLikePem(bytes) ? parsePem(bytes, password, source)
-                                  : parseDer(bytes, password, source);
+  auto pkey =
+      looksLikePem(bytes) ? parsePem(bytes, password, source) : parseDer(bytes, password, source);
   if (!pkey.ok()) return pkey.error();
   return wrapKey(std::move(pkey.value()));
 }
 
-KeyDescription PrivateKey::describe() const { return describePublicKey(raw(*this)); }
+KeyDescription PrivateKey::describe() const {
+  return describePublicKey(raw(*this));
+}
 
 Result<std::string> PrivateKey::pkcs8Der() const {
   ossl::Pkcs8PrivKeyInfoPtr p8(EVP_PKEY2PKCS8(raw(*this)));

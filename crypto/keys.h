@@ -19,8 +19,8 @@ inline constexpr std::string_view kKeySpecChoices =
 
 struct KeySpec {
   KeyAlgorithm algorithm = KeyAlgorithm::kRsa;
-  int rsa_bits = 2048;     // kRsa only
-  std::string curve;       // kEc only: OpenSSL short name, e.g. "prime256v1"
+  int rsa_bits = 2048;  // kRsa only
+  std::string curve;    // kEc only: OpenSSL short name, e.g. "prime256v1"
 
   // Parses one of kKeySpecChoices. RSA below 2048 bits is refused with the reason.
   static Result<KeySpec> parse(std::string_view text);
@@ -31,7 +31,7 @@ struct KeySpec {
 struct KeyDescription {
   std::string algorithm;  // "RSA", "EC", "ED25519", ...
   int bits = 0;
-  std::string curve;      // EC only
+  std::string curve;  // EC only
   std::string str() const;
 };
 
@@ -45,7 +45,8 @@ class PrivateKey {
   // blocks such as certificates surround it) or DER (PKCS#8, encrypted PKCS#8, traditional).
   // `source` names the input in messages (usually the file path). Errors: not a key, encrypted
   // but no password given, wrong password.
-  static Result<PrivateKey> parse(std::string_view bytes, const std::optional<std::string>& password,
+  static Result<PrivateKey> parse(std::string_view bytes,
+                                  const std::optional<std::string>& password,
                                   std::string_view source);
 
   KeyDescription describe() const;
@@ -57,7 +58,9 @@ class PrivateKey {
   std::string publicKeyDer() const;
 
   const Impl& impl() const { return *impl_; }
-  static PrivateKey fromImpl(std::shared_ptr<const Impl> impl) { return PrivateKey(std::move(impl)); }
+  static PrivateKey fromImpl(std::shared_ptr<const Impl> impl) {
+    return PrivateKey(std::move(impl));
+  }
 
  private:
   explicit PrivateKey(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}

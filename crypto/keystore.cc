@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +12,6 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "crypto/file_util.h"
@@ -97,7 +97,8 @@ Status validateCertificateName(std::string_view name) {
 Status validateCaName(std::string_view name) {
   VTPS_RETURN_IF_ERROR(
       validateName("CA", name, "_- ", "letters, digits, hyphens, underscores or spaces"));
-  if (lower(name) == "ca") return Error{fmt::format("CA name \"{}\": the name ca is reserved", name)};
+  if (lower(name) == "ca")
+    return Error{fmt::format("CA name \"{}\": the name ca is reserved", name)};
   return {};
 }
 
@@ -136,7 +137,8 @@ Result<StoreLock> StoreLock::acquire(const std::string& dir) {
   if (fd < 0) return Error{fmt::format("lock keystore {}: {}", path, std::strerror(errno))};
   StoreLock lock(fd);
   while (::flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR) return Error{fmt::format("lock keystore {}: {}", path, std::strerror(errno))};
+    if (errno != EINTR)
+      return Error{fmt::format("lock keystore {}: {}", path, std::strerror(errno))};
   }
   return lock;
 }
@@ -147,18 +149,21 @@ StoreLock::~StoreLock() {
 
 std::string chainPem(const Certificate& leaf, const std::vector<Certificate>& chain) {
   std::string out = leaf.toPem();
-  for (const auto& c : chain) out += c.toPem();
+  for (const auto& c : chain)
+    out += c.toPem();
   return out;
 }
 
 Status checkKeyType(const PrivateKey& key, std::string_view operation) {
   KeyDescription d = key.describe();
   if (d.algorithm == "RSA" || d.algorithm == "EC") return {};
-  return Error{fmt::format("{}: {} keys are not supported (RSA or EC only)", operation,
-                           d.algorithm)};
+  return Error{
+      fmt::format("{}: {} keys are not supported (RSA or EC only)", operation, d.algorithm)};
 }
 
-int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
+int64_t now() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
 
 }  // namespace keystore_detail
 
@@ -175,7 +180,8 @@ Result<std::unique_ptr<Keystore>> Keystore::open(KeystoreOptions options) {
   std::filesystem::path dir(options.dir);
   if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
   VTPS_RETURN_IF_ERROR(makeDirectory(options.dir));
-  for (auto sub : kSubdirs) VTPS_RETURN_IF_ERROR(makeDirectory(options.dir + "/" + std::string(sub)));
+  for (auto sub : kSubdirs)
+    VTPS_RETURN_IF_ERROR(makeDirectory(options.dir + "/" + std::string(sub)));
   {
     auto lock = StoreLock::acquire(options.dir);  // also creates DIR/.lock
     if (!lock.ok()) return lock.error();
@@ -257,10 +263,10 @@ Result<std::vector<Certificate>> Keystore::readChainFile(const std::string& rela
 Result<CertificateRecord> Keystore::readRecord(const std::string& name) const {
   if (!hasCertificate(name)) {
     if (hasRequest(name)) {
-      return Error{fmt::format(
-          "certificate {}: only a pending signing request exists (import the CA-signed "
-          "certificate first)",
-          name)};
+      return Error{
+          fmt::format("certificate {}: only a pending signing request exists (import the CA-signed "
+                      "certificate first)",
+                      name)};
     }
     return Error{fmt::format("no certificate named {}", name)};
   }
@@ -279,7 +285,8 @@ Result<CertificateRecord> Keystore::readRecord(const std::string& name) const {
   rec.status = status.value_or(CertificateStatus::kNoTrustAnchor);
   if (!keyPresent(name)) rec.status = CertificateStatus::kKeyMissing;
   rec.info = certs->front().info();
-  for (size_t i = 1; i < certs->size(); ++i) rec.chain.push_back((*certs)[i].info());
+  for (size_t i = 1; i < certs->size(); ++i)
+    rec.chain.push_back((*certs)[i].info());
   return rec;
 }
 
@@ -326,12 +333,14 @@ Result<TrustAnchors> Keystore::anchors() const {
   for (const auto& name : namesIn("cas", ".pem")) {
     auto certs = readChainFile(caFile(name));
     if (!certs.ok()) return certs.error();
-    for (const auto& c : certs.value()) anchors.add(c);
+    for (const auto& c : certs.value())
+      anchors.add(c);
   }
   // A missing default package (a machine without ca-certificates) only narrows the anchors.
   auto defaults = defaultCaCertificates();
   if (defaults.ok()) {
-    for (const auto& c : defaults.value()) anchors.add(c);
+    for (const auto& c : defaults.value())
+      anchors.add(c);
   }
   return anchors;
 }
@@ -348,8 +357,8 @@ Result<std::vector<CertificateRecord>> Keystore::refreshStatus() {
     auto key = readKey(kKeyPurpose, name);
     if (!key.ok()) return Error{fmt::format("refresh status of {}: {}", name, key.message())};
     std::vector<Certificate> chain(certs->begin() + 1, certs->end());
-    CertificateStatus status = trust->statusOf(certs->front(), chain,
-                                               key->has_value() ? &**key : nullptr, now());
+    CertificateStatus status =
+        trust->statusOf(certs->front(), chain, key->has_value() ? &**key : nullptr, now());
     auto meta_bytes = readFile(path(metaFile(name)));
     if (!meta_bytes.ok()) return Error{fmt::format("refresh status: {}", meta_bytes.message())};
     auto meta = metaFromJson(meta_bytes.value(), path(metaFile(name)));
@@ -359,12 +368,14 @@ Result<std::vector<CertificateRecord>> Keystore::refreshStatus() {
       tx.put(metaFile(name), metaToJson(name, meta.value()), kPublicFileMode);
     }
   }
-  if (Status st = tx.commit(); !st.ok()) return Error{fmt::format("refresh status: {}", st.message())};
+  if (Status st = tx.commit(); !st.ok())
+    return Error{fmt::format("refresh status: {}", st.message())};
   return certificates();
 }
 
 Result<CertificateBundle> Keystore::loadCertificate(const std::string& name) const {
-  if (!hasCertificate(name)) return Error{fmt::format("load certificate {}: no such certificate", name)};
+  if (!hasCertificate(name))
+    return Error{fmt::format("load certificate {}: no such certificate", name)};
   auto certs = readChainFile(certFile(name));
   if (!certs.ok()) return Error{fmt::format("load certificate {}: {}", name, certs.message())};
   auto key = readKey(kKeyPurpose, name);
@@ -380,7 +391,8 @@ Result<CertificateBundle> Keystore::loadCertificate(const std::string& name) con
                              path(keyFile(name)))};
   }
   if (!keyMatchesCertificate(**key, certs->front())) {
-    return Error{fmt::format("load certificate {}: the stored private key does not match it", name)};
+    return Error{
+        fmt::format("load certificate {}: the stored private key does not match it", name)};
   }
   std::vector<Certificate> chain(certs->begin() + 1, certs->end());
   return CertificateBundle{certs->front(), std::move(chain), std::move(**key)};

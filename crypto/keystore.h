@@ -40,7 +40,7 @@ enum class CertificateKind { kSigning, kServer };
 enum class CertificateFormat { kAuto, kPem, kDer, kPkcs12 };
 enum class ExportFormat { kPem, kDer, kPkcs12 };
 
-std::string_view toString(CertificateKind kind);  // "signing", "server"
+std::string_view toString(CertificateKind kind);                          // "signing", "server"
 Result<CertificateFormat> parseCertificateFormat(std::string_view text);  // pem|der|pkcs12
 Result<ExportFormat> parseExportFormat(std::string_view text);            // pem|der|pkcs12
 
@@ -80,7 +80,7 @@ struct RequestRecord {
 
 struct CaRecord {
   std::string name;
-  std::vector<CertificateInfo> certificates;  // as imported; the first is the one listed
+  std::vector<CertificateInfo> certificates;             // as imported; the first is the one listed
   CertificateStatus status = CertificateStatus::kValid;  // of the first, computed when listed
 };
 
@@ -154,7 +154,8 @@ class Keystore {
   Result<std::vector<RequestRecord>> requests() const;
   // Recomputes and stores the status of every certificate.
   Result<std::vector<CertificateRecord>> refreshStatus();
-  Result<std::string> exportCertificate(const std::string& name, const ExportOptions& options) const;
+  Result<std::string> exportCertificate(const std::string& name,
+                                        const ExportOptions& options) const;
   Result<CertificateBundle> loadCertificate(const std::string& name) const;
   // kMemory: hands the process the key of a stored certificate (after a restart). The key must
   // match the certificate.
@@ -180,7 +181,8 @@ class Keystore {
   bool hasRequest(const std::string& name) const;
   bool hasCa(const std::string& name) const;
   std::vector<std::string> namesIn(std::string_view subdir, std::string_view suffix) const;
-  Result<std::optional<PrivateKey>> readKey(std::string_view purpose, const std::string& name) const;
+  Result<std::optional<PrivateKey>> readKey(std::string_view purpose,
+                                            const std::string& name) const;
   bool keyPresent(const std::string& name) const;
   Result<std::vector<Certificate>> readChainFile(const std::string& relative) const;
   Result<CertificateRecord> readRecord(const std::string& name) const;
@@ -195,12 +197,18 @@ class Keystore {
   using KeyMap = std::map<std::string, PrivateKey>;
   // Stages a certificate's files; its key is sealed to disk (kDisk) or put in `memory_keys`.
   Status stageCertificate(StoreTransaction& tx, const std::string& name, const Certificate& leaf,
-                          const std::vector<Certificate>& chain, const std::optional<PrivateKey>& key,
-                          const Stored& stored, KeyMap& memory_keys) const;
+                          const std::vector<Certificate>& chain,
+                          const std::optional<PrivateKey>& key, const Stored& stored,
+                          KeyMap& memory_keys) const;
   // Commits `tx`, then (kMemory) installs the key maps the operation prepared.
   Status commit(StoreTransaction& tx, KeyMap memory_keys, KeyMap pending_keys);
   std::pair<KeyMap, KeyMap> memoryKeyMaps() const;
   Result<CertificateRecord> replaceLocked(const std::string& name, const CertificateInput& input);
+  // Takes the key of the pending request `name` for `leaf` (refusing a mismatch with `leaf` or
+  // with a key the operator gave) and carries the request's exportable flag over.
+  Status adoptPendingKey(const std::string& name, const Certificate& leaf,
+                         const std::string& cert_source, std::optional<PrivateKey>& key,
+                         bool& exportable) const;
 
   KeystoreOptions options_;
   std::unique_ptr<KeySealer> sealer_;

@@ -29,7 +29,8 @@ Result<CaRecord> Keystore::importCa(const std::string& name, const CertificateIn
   auto certs = allCertificates(input, fmt::format("import CA certificate {}", name));
   if (!certs.ok()) return certs.error();
   std::string pem;
-  for (const auto& c : certs.value()) pem += c.toPem();
+  for (const auto& c : certs.value())
+    pem += c.toPem();
   StoreTransaction tx(options_.dir);
   tx.put(caFile(name), std::move(pem), kPublicFileMode);
   if (Status st = tx.commit(); !st.ok()) return fail(st.error());
@@ -45,8 +46,7 @@ Status Keystore::deleteCa(const std::string& name) {
   auto lock = StoreLock::acquire(options_.dir);
   if (!lock.ok()) return Error{fmt::format("delete CA certificate {}: {}", name, lock.message())};
   if (!hasCa(name)) {
-    return Error{
-        fmt::format("delete CA certificate {}: no CA certificate of that name", name)};
+    return Error{fmt::format("delete CA certificate {}: no CA certificate of that name", name)};
   }
   StoreTransaction tx(options_.dir);
   tx.remove(caFile(name));
@@ -70,7 +70,8 @@ Result<std::vector<CaRecord>> Keystore::cas() const {
     if (!certs.ok()) return certs.error();
     CaRecord rec;
     rec.name = name;
-    for (const auto& c : certs.value()) rec.certificates.push_back(c.info());
+    for (const auto& c : certs.value())
+      rec.certificates.push_back(c.info());
     std::vector<Certificate> rest(certs->begin() + 1, certs->end());
     rec.status = trust->statusOf(certs->front(), rest, nullptr, now());
     out.push_back(std::move(rec));
@@ -106,10 +107,12 @@ Result<CertificateBundle> Keystore::untrustedServerCa() {
   StoreTransaction tx(options_.dir);
   auto [keys, pending] = memoryKeyMaps();
   Stored stored{CertificateKind::kSigning, false, now(), CertificateStatus::kValid};
-  if (Status st = stageCertificate(tx, name, cert.value(), {}, key.value(), stored, keys); !st.ok()) {
+  if (Status st = stageCertificate(tx, name, cert.value(), {}, key.value(), stored, keys);
+      !st.ok()) {
     return fail(st.error());
   }
-  if (Status st = commit(tx, std::move(keys), std::move(pending)); !st.ok()) return fail(st.error());
+  if (Status st = commit(tx, std::move(keys), std::move(pending)); !st.ok())
+    return fail(st.error());
   return CertificateBundle{cert.value(), {}, key.value()};
 }
 

@@ -1,6 +1,7 @@
 // Keystore operations that create, import, replace, delete and export certificates.
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <set>
 
 #include "crypto/csr.h"
@@ -87,8 +88,8 @@ Result<CertificateRecord> Keystore::createSigningCertificate(const std::string& 
   if (Status st = validateCertificateName(name); !st.ok()) return st.error();
   if (Status st = checkReserved(name); !st.ok()) return fail(st.error());
   if (options.days < 1 || options.days > kMaxValidityDays) {
-    return fail(Error{fmt::format("validity of {} days: must be 1 to {}", options.days,
-                                  kMaxValidityDays)});
+    return fail(
+        Error{fmt::format("validity of {} days: must be 1 to {}", options.days, kMaxValidityDays)});
   }
   if (Status st = options.subject.validate(); !st.ok()) return fail(st.error());
   auto lock = StoreLock::acquire(options_.dir);
@@ -102,10 +103,12 @@ Result<CertificateRecord> Keystore::createSigningCertificate(const std::string& 
   StoreTransaction tx(options_.dir);
   auto [keys, pending] = memoryKeyMaps();
   Stored stored{CertificateKind::kSigning, options.exportable, now(), CertificateStatus::kValid};
-  if (Status st = stageCertificate(tx, name, cert.value(), {}, key.value(), stored, keys); !st.ok()) {
+  if (Status st = stageCertificate(tx, name, cert.value(), {}, key.value(), stored, keys);
+      !st.ok()) {
     return fail(st.error());
   }
-  if (Status st = commit(tx, std::move(keys), std::move(pending)); !st.ok()) return fail(st.error());
+  if (Status st = commit(tx, std::move(keys), std::move(pending)); !st.ok())
+    return fail(st.error());
   return readRecord(name);
 }
 
@@ -141,16 +144,17 @@ Result<RequestRecord> Keystore::createRequest(const std::string& name,
     if (!sealed.ok()) return fail(sealed.error());
     tx.put(pendingKeyFile(name), std::move(sealed.value()), kSecretFileMode);
   }
-  if (Status st = commit(tx, std::move(keys), std::move(pending)); !st.ok()) return fail(st.error());
-  RequestRecord rec{name, options.signing, options.exportable, meta.created, req->subject(),
-                    key->describe(), req->dnsNames()};
+  if (Status st = commit(tx, std::move(keys), std::move(pending)); !st.ok())
+    return fail(st.error());
+  RequestRecord rec{name,           options.signing, options.exportable, meta.created,
+                    req->subject(), key->describe(), req->dnsNames()};
   return rec;
 }
 
 Result<std::string> Keystore::requestPem(const std::string& name) const {
   if (!hasRequest(name)) {
-    return Error{fmt::format("export signing request {}: no pending signing request of that name",
-                             name)};
+    return Error{
+        fmt::format("export signing request {}: no pending signing request of that name", name)};
   }
   auto pem = readFile(path(csrFile(name)));
   if (!pem.ok()) return prefixed("export signing request", name, pem.error());
@@ -158,6 +162,60 @@ Result<std::string> Keystore::requestPem(const std::string& name) const {
 }
 
 // ---- import ----
+
+Status Keystore::adoptPendingKey(const std::string& name, const Certificate& leaf,
+                                 const std::string& cert_source, std::optional<PrivateKey>& key,
+                                 bool& exportable) const {
+  auto pending_key = readKey(kPendingPurpose, name);
+  if (!pending_key.ok()) return pending_key.error();
+  if (!pending_key->has_value()) {
+    return Error{"the pending signing request's private key is not in this process"};
+  }
+  if (key && !keyMatchesCertificate(**pending_key, leaf)) {
+    return Error{"a pending signing request of that name exists and the given key is not its key"};
+  }
+  if (!keyMatchesCertificate(**pending_key, leaf)) {
+    return Error{fmt::format(
+        "{} does not match the key of the pending signing request (was it issued for another "
+        "request?)",
+        cert_source)};
+  }
+  key = std::move(**pending_key);
+  // The request's --exportable carries over to its certificate.
+  if (auto bytes = readFile(path(metaFile(name))); bytes.ok()) {
+    if (auto meta = metaFromJson(bytes.value(), metaFile(name)); meta.ok()) {
+      exportable = exportable || meta->exportable;
+    }
+  }
+  return {};
+}
+
+namespace {
+
+// The names an import creates: the base name, plus each PKCS#12 entry's alias.
+Result<std::vector<std::string>> importNames(const std::string& base,
+                                             const std::vector<Resolved>& resolved,
+                                             const std::string& source,
+                                             const std::function<bool(const std::string&)>& taken) {
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (const auto& r : resolved) {
+    std::string full = base + r.alias;
+    VTPS_RETURN_IF_ERROR(validateCertificateName(full));
+    VTPS_RETURN_IF_ERROR(checkReserved(full));
+    if (!seen.insert(full).second) {
+      return Error{fmt::format("two certificates of {} would both be named \"{}\"", source, full)};
+    }
+    if (taken(full)) {
+      return Error{fmt::format(
+          "a certificate named \"{}\" already exists (use cert replace to renew it)", full)};
+    }
+    names.push_back(std::move(full));
+  }
+  return names;
+}
+
+}  // namespace
 
 Result<std::vector<CertificateRecord>> Keystore::importCertificate(const std::string& name,
                                                                    const CertificateInput& input,
@@ -170,50 +228,17 @@ Result<std::vector<CertificateRecord>> Keystore::importCertificate(const std::st
   if (!lock.ok()) return fail(lock.error());
   auto resolved = resolveInput(input, /*keyed_only=*/true, fmt::format("{} {}", kOp, name));
   if (!resolved.ok()) return resolved.error();
-
-  std::vector<std::string> names;
-  std::set<std::string> seen;
-  for (const auto& r : resolved.value()) {
-    std::string full = name + r.alias;
-    if (Status st = validateCertificateName(full); !st.ok()) return fail(st.error());
-    if (Status st = checkReserved(full); !st.ok()) return fail(st.error());
-    if (!seen.insert(full).second) {
-      return fail(Error{fmt::format("two certificates of {} would both be named \"{}\"",
-                                    input.cert_source, full)});
-    }
-    if (hasCertificate(full)) {
-      return fail(Error{fmt::format(
-          "a certificate named \"{}\" already exists (use cert replace to renew it)", full)});
-    }
-    names.push_back(std::move(full));
-  }
+  auto names = importNames(name, resolved.value(), input.cert_source,
+                           [this](const std::string& n) { return hasCertificate(n); });
+  if (!names.ok()) return fail(names.error());
 
   // A PEM/DER certificate issued for a pending request takes the request's key.
-  bool consumes_request = resolved->size() == 1 && hasRequest(names.front());
-  auto [keys, pending] = memoryKeyMaps();
   Resolved& first = resolved->front();
+  bool consumes_request = resolved->size() == 1 && hasRequest(names->front());
   if (consumes_request) {
-    auto pending_key = readKey(kPendingPurpose, names.front());
-    if (!pending_key.ok()) return fail(pending_key.error());
-    if (!pending_key->has_value()) {
-      return fail(Error{"the pending signing request's private key is not in this process"});
-    }
-    if (first.key && !keyMatchesCertificate(**pending_key, first.leaf)) {
-      return fail(Error{
-          "a pending signing request of that name exists and the given key is not its key"});
-    }
-    if (!keyMatchesCertificate(**pending_key, first.leaf)) {
-      return fail(Error{fmt::format(
-          "{} does not match the key of the pending signing request (was it issued for another "
-          "request?)",
-          input.cert_source)});
-    }
-    first.key = std::move(**pending_key);
-    Meta meta;
-    if (auto bytes = readFile(path(metaFile(names.front()))); bytes.ok()) {
-      if (auto m = metaFromJson(bytes.value(), metaFile(names.front())); m.ok()) meta = m.value();
-    }
-    exportable = exportable || meta.exportable;
+    Status st =
+        adoptPendingKey(names->front(), first.leaf, input.cert_source, first.key, exportable);
+    if (!st.ok()) return fail(st.error());
   } else if (!first.key) {
     return fail(Error{fmt::format(
         "no private key: {} holds none, no key file was given, and there is no pending signing "
@@ -224,23 +249,24 @@ Result<std::vector<CertificateRecord>> Keystore::importCertificate(const std::st
   auto trust = anchors();
   if (!trust.ok()) return fail(trust.error());
   StoreTransaction tx(options_.dir);
-  for (size_t i = 0; i < names.size(); ++i) {
+  auto [keys, pending] = memoryKeyMaps();
+  for (size_t i = 0; i < names->size(); ++i) {
     const Resolved& r = resolved.value()[i];
     if (Status st = checkKeyType(*r.key, "private key"); !st.ok()) return fail(st.error());
-    CertificateStatus status = trust->statusOf(r.leaf, r.chain, &*r.key, now());
-    Stored stored{kindOf(r.leaf), exportable, now(), status};
-    if (Status st = stageCertificate(tx, names[i], r.leaf, r.chain, r.key, stored, keys); !st.ok()) {
-      return fail(st.error());
-    }
+    Stored stored{kindOf(r.leaf), exportable, now(),
+                  trust->statusOf(r.leaf, r.chain, &*r.key, now())};
+    Status st = stageCertificate(tx, (*names)[i], r.leaf, r.chain, r.key, stored, keys);
+    if (!st.ok()) return fail(st.error());
   }
   if (consumes_request) {
-    tx.remove(csrFile(names.front()));
-    tx.remove(pendingKeyFile(names.front()));
-    pending.erase(names.front());
+    tx.remove(csrFile(names->front()));
+    tx.remove(pendingKeyFile(names->front()));
+    pending.erase(names->front());
   }
-  if (Status st = commit(tx, std::move(keys), std::move(pending)); !st.ok()) return fail(st.error());
+  if (Status st = commit(tx, std::move(keys), std::move(pending)); !st.ok())
+    return fail(st.error());
   std::vector<CertificateRecord> out;
-  for (const auto& n : names) {
+  for (const auto& n : names.value()) {
     auto rec = readRecord(n);
     if (!rec.ok()) return rec.error();
     out.push_back(std::move(rec.value()));
@@ -269,8 +295,8 @@ Result<CertificateRecord> Keystore::replaceLocked(const std::string& name,
   std::string replaced = name + std::string(kReplacedSuffix);
   if (Status st = validateCertificateName(replaced); !st.ok()) return fail(st.error());
   if (hasCertificate(replaced) || hasRequest(replaced)) {
-    return fail(Error{fmt::format("\"{}\" already exists; delete it before replacing {} again",
-                                  replaced, name)});
+    return fail(Error{
+        fmt::format("\"{}\" already exists; delete it before replacing {} again", replaced, name)});
   }
   auto resolved = resolveInput(input, /*keyed_only=*/true, fmt::format("{} {}", kOp, name));
   if (!resolved.ok()) return resolved.error();
@@ -290,9 +316,9 @@ Result<CertificateRecord> Keystore::replaceLocked(const std::string& name,
   if (!old_key.ok()) return fail(old_key.error());
   if (!fresh.key) {
     if (!old_key->has_value() || !keyMatchesCertificate(**old_key, fresh.leaf)) {
-      return fail(Error{fmt::format(
-          "{} does not match the current key of {}; give the new certificate's key",
-          input.cert_source, name)});
+      return fail(Error{
+          fmt::format("{} does not match the current key of {}; give the new certificate's key",
+                      input.cert_source, name)});
     }
     fresh.key = **old_key;
   }
@@ -303,15 +329,18 @@ Result<CertificateRecord> Keystore::replaceLocked(const std::string& name,
   StoreTransaction tx(options_.dir);
   auto [keys, pending] = memoryKeyMaps();
   std::vector<Certificate> old_chain(old_certs->begin() + 1, old_certs->end());
-  Stored old_stored{old_meta->kind == "signing" ? CertificateKind::kSigning : CertificateKind::kServer,
-                    old_meta->exportable, old_meta->created,
-                    parseCertificateStatus(old_meta->status).value_or(CertificateStatus::kValid)};
-  VTPS_RETURN_IF_ERROR(stageCertificate(tx, replaced, old_certs->front(), old_chain, *old_key,
-                                        old_stored, keys));
+  Stored old_stored{
+      old_meta->kind == "signing" ? CertificateKind::kSigning : CertificateKind::kServer,
+      old_meta->exportable, old_meta->created,
+      parseCertificateStatus(old_meta->status).value_or(CertificateStatus::kValid)};
+  VTPS_RETURN_IF_ERROR(
+      stageCertificate(tx, replaced, old_certs->front(), old_chain, *old_key, old_stored, keys));
   Stored stored{kindOf(fresh.leaf), old_meta->exportable, now(),
                 trust->statusOf(fresh.leaf, fresh.chain, &*fresh.key, now())};
-  VTPS_RETURN_IF_ERROR(stageCertificate(tx, name, fresh.leaf, fresh.chain, fresh.key, stored, keys));
-  if (Status st = commit(tx, std::move(keys), std::move(pending)); !st.ok()) return fail(st.error());
+  VTPS_RETURN_IF_ERROR(
+      stageCertificate(tx, name, fresh.leaf, fresh.chain, fresh.key, stored, keys));
+  if (Status st = commit(tx, std::move(keys), std::move(pending)); !st.ok())
+    return fail(st.error());
   return readRecord(name);
 }
 
@@ -333,9 +362,8 @@ Status Keystore::deleteCertificate(const std::string& name) {
     tx.remove(metaFile(name));
     pending.erase(name);
   } else {
-    return Error{
-        fmt::format("delete certificate {}: no certificate or pending signing request of that name",
-                    name)};
+    return Error{fmt::format(
+        "delete certificate {}: no certificate or pending signing request of that name", name)};
   }
   if (Status st = commit(tx, std::move(keys), std::move(pending)); !st.ok()) {
     return prefixed("delete certificate", name, st.error());
@@ -355,8 +383,9 @@ Result<std::string> Keystore::exportCertificate(const std::string& name,
   std::optional<PrivateKey> key;
   if (options.with_key) {
     if (!rec->exportable) {
-      return fail(Error{"its private key is not exportable (it was created or imported without "
-                        "--exportable)"});
+      return fail(
+          Error{"its private key is not exportable (it was created or imported without "
+                "--exportable)"});
     }
     if (options.format == ExportFormat::kDer) {
       return fail(Error{"DER holds the certificate only; export the key as pem or pkcs12"});

@@ -24,8 +24,8 @@ CertificateFormat detectFormat(const CertificateInput& input) {
 Result<std::vector<Certificate>> parseCertificates(const CertificateInput& input,
                                                    CertificateFormat format) {
   if (format == CertificateFormat::kPem && !looksLikePem(input.cert_bytes)) {
-    return Error{fmt::format("parse certificate {}: not PEM (no -----BEGIN line)",
-                             input.cert_source)};
+    return Error{
+        fmt::format("parse certificate {}: not PEM (no -----BEGIN line)", input.cert_source)};
   }
   if (format == CertificateFormat::kDer) {
     auto one = Certificate::parseDer(input.cert_bytes, input.cert_source);
@@ -37,8 +37,7 @@ Result<std::vector<Certificate>> parseCertificates(const CertificateInput& input
 
 Result<Pkcs12Contents> parsePkcs12Input(const CertificateInput& input, bool auto_detected) {
   auto contents = parsePkcs12(input.cert_bytes, input.password.value_or(""), input.cert_source);
-  if (!contents.ok() && auto_detected &&
-      contents.message().ends_with("not a PKCS#12 (DER) file")) {
+  if (!contents.ok() && auto_detected && contents.message().ends_with("not a PKCS#12 (DER) file")) {
     return Error{fmt::format("parse certificate {}: not a PEM, DER or PKCS#12 certificate file",
                              input.cert_source)};
   }
@@ -72,8 +71,8 @@ Result<std::vector<Resolved>> resolvePkcs12(const CertificateInput& input, bool 
   std::vector<Resolved> out;
   for (const auto& item : contents->certificates) {
     if (keyed_only && !item.key) continue;
-    out.push_back(Resolved{item.certificate, contents->chainFor(item.certificate), item.key,
-                           item.alias});
+    out.push_back(
+        Resolved{item.certificate, contents->chainFor(item.certificate), item.key, item.alias});
   }
   if (out.empty()) {
     return Error{fmt::format(
@@ -129,7 +128,8 @@ Result<std::vector<Certificate>> allCertificates(const CertificateInput& input,
   auto contents = parsePkcs12Input(input, input.format == CertificateFormat::kAuto);
   if (!contents.ok()) return Error{fmt::format("{}: {}", operation, contents.message())};
   std::vector<Certificate> out;
-  for (const auto& item : contents->certificates) out.push_back(item.certificate);
+  for (const auto& item : contents->certificates)
+    out.push_back(item.certificate);
   return out;
 }
 

@@ -13,12 +13,24 @@
 namespace vtps::crypto::keystore_detail {
 
 // Relative paths of one name's files (see docs/keystore.md).
-inline std::string certFile(const std::string& name) { return "certs/" + name + ".pem"; }
-inline std::string keyFile(const std::string& name) { return "keys/" + name + ".key"; }
-inline std::string metaFile(const std::string& name) { return "meta/" + name + ".json"; }
-inline std::string csrFile(const std::string& name) { return "csr/" + name + ".csr"; }
-inline std::string pendingKeyFile(const std::string& name) { return "csr/" + name + ".key"; }
-inline std::string caFile(const std::string& name) { return "cas/" + name + ".pem"; }
+inline std::string certFile(const std::string& name) {
+  return "certs/" + name + ".pem";
+}
+inline std::string keyFile(const std::string& name) {
+  return "keys/" + name + ".key";
+}
+inline std::string metaFile(const std::string& name) {
+  return "meta/" + name + ".json";
+}
+inline std::string csrFile(const std::string& name) {
+  return "csr/" + name + ".csr";
+}
+inline std::string pendingKeyFile(const std::string& name) {
+  return "csr/" + name + ".key";
+}
+inline std::string caFile(const std::string& name) {
+  return "cas/" + name + ".pem";
+}
 
 // AAD purposes of sealed keys (key_sealer.h).
 inline constexpr std::string_view kKeyPurpose = "key";

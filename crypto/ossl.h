@@ -74,8 +74,7 @@ void cleanse(std::string& secret);
 
 namespace vtps::ossl {
 
-using Pkcs8PrivKeyInfoPtr =
-    std::unique_ptr<PKCS8_PRIV_KEY_INFO, Deleter<PKCS8_PRIV_KEY_INFO_free>>;
+using Pkcs8PrivKeyInfoPtr = std::unique_ptr<PKCS8_PRIV_KEY_INFO, Deleter<PKCS8_PRIV_KEY_INFO_free>>;
 using X509SigPtr = std::unique_ptr<X509_SIG, Deleter<X509_SIG_free>>;
 using OsslDecoderCtxPtr = std::unique_ptr<OSSL_DECODER_CTX, Deleter<OSSL_DECODER_CTX_free>>;
 using OsslEncoderCtxPtr = std::unique_ptr<OSSL_ENCODER_CTX, Deleter<OSSL_ENCODER_CTX_free>>;
@@ -114,5 +113,18 @@ namespace vtps::ossl {
 using Asn1OctetStringPtr = std::unique_ptr<ASN1_OCTET_STRING, Deleter<ASN1_OCTET_STRING_free>>;
 using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, Deleter<GENERAL_NAME_free>>;
 using AuthorityKeyIdPtr = std::unique_ptr<AUTHORITY_KEYID, Deleter<AUTHORITY_KEYID_free>>;
+
+}  // namespace vtps::ossl
+
+// --- accel/ and rng/ (appended) ---
+
+#include <openssl/provider.h>
+
+namespace vtps::ossl {
+
+using EvpCipherPtr = std::unique_ptr<EVP_CIPHER, Deleter<EVP_CIPHER_free>>;
+using EvpRandPtr = std::unique_ptr<EVP_RAND, Deleter<EVP_RAND_free>>;
+using EvpRandCtxPtr = std::unique_ptr<EVP_RAND_CTX, Deleter<EVP_RAND_CTX_free>>;
+using OsslLibCtxPtr = std::unique_ptr<OSSL_LIB_CTX, Deleter<OSSL_LIB_CTX_free>>;
 
 }  // namespace vtps::ossl

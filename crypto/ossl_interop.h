@@ -31,9 +31,15 @@ struct CertificateRequest::Impl {
 };
 
 // Borrowed OpenSSL handles; valid while the value they came from lives.
-inline EVP_PKEY* raw(const PrivateKey& key) { return key.impl().pkey.get(); }
-inline X509* raw(const Certificate& cert) { return cert.impl().x509.get(); }
-inline X509_REQ* raw(const CertificateRequest& req) { return req.impl().req.get(); }
+inline EVP_PKEY* raw(const PrivateKey& key) {
+  return key.impl().pkey.get();
+}
+inline X509* raw(const Certificate& cert) {
+  return cert.impl().x509.get();
+}
+inline X509_REQ* raw(const CertificateRequest& req) {
+  return req.impl().req.get();
+}
 
 // Take ownership of OpenSSL handles.
 PrivateKey wrapKey(ossl::EvpPkeyPtr pkey);

@@ -1,7 +1,8 @@
 #include "crypto/pkcs12.h"
 
-#include <climits>
 #include <fmt/format.h>
+
+#include <climits>
 
 #include "crypto/ossl_interop.h"
 
@@ -11,8 +12,8 @@ namespace {
 struct Bag {
   std::string alias;
   std::string local_key_id;
-  ossl::X509Ptr cert;     // set for certificate bags
-  ossl::EvpPkeyPtr key;   // set for key bags
+  ossl::X509Ptr cert;    // set for certificate bags
+  ossl::EvpPkeyPtr key;  // set for key bags
 };
 
 std::string attributeString(const PKCS12_SAFEBAG* bag) {
@@ -39,7 +40,8 @@ class BagCollector {
   BagCollector(Password password, std::string_view source) : password_(password), source_(source) {}
 
   Status collect(const STACK_OF(PKCS12_SAFEBAG) * bags, int depth) {
-    if (depth > 3) return Error{fmt::format("parse PKCS#12 {}: safe contents nested too deeply", source_)};
+    if (depth > 3)
+      return Error{fmt::format("parse PKCS#12 {}: safe contents nested too deeply", source_)};
     for (int i = 0; i < sk_PKCS12_SAFEBAG_num(bags); ++i) {
       VTPS_RETURN_IF_ERROR(collectOne(sk_PKCS12_SAFEBAG_value(bags, i), depth));
     }
@@ -54,8 +56,7 @@ class BagCollector {
       case NID_keyBag:
         return addKey(bag, EVP_PKCS82PKEY(PKCS12_SAFEBAG_get0_p8inf(bag)));
       case NID_pkcs8ShroudedKeyBag: {
-        ossl::Pkcs8PrivKeyInfoPtr p8(
-            PKCS12_decrypt_skey(bag, password_.data, password_.len));
+        ossl::Pkcs8PrivKeyInfoPtr p8(PKCS12_decrypt_skey(bag, password_.data, password_.len));
         if (!p8) return ossl::error(fmt::format("parse PKCS#12 {}: decrypt key bag", source_));
         return addKey(bag, EVP_PKCS82PKEY(p8.get()));
       }
@@ -165,7 +166,8 @@ Result<Pkcs12Contents> pairKeys(std::vector<Bag>& bags, std::string_view source)
 std::vector<Certificate> Pkcs12Contents::chainFor(const Certificate& leaf) const {
   std::vector<Certificate> pool;
   pool.reserve(certificates.size());
-  for (const auto& c : certificates) pool.push_back(c.certificate);
+  for (const auto& c : certificates)
+    pool.push_back(c.certificate);
   return buildChain(leaf, pool);
 }
 

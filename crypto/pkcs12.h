@@ -21,8 +21,8 @@ inline constexpr long kMaxPkcs12MacIterations = 10'000'000;
 
 struct Pkcs12Certificate {
   Certificate certificate;
-  std::string alias;               // friendlyName of the certificate (or of its key), may be empty
-  std::optional<PrivateKey> key;   // the matching private key, when the file holds it
+  std::string alias;              // friendlyName of the certificate (or of its key), may be empty
+  std::optional<PrivateKey> key;  // the matching private key, when the file holds it
 };
 
 struct Pkcs12Contents {

@@ -1,11 +1,11 @@
 #include "crypto/store_transaction.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fmt/format.h>
 #include <random>
 #include <set>
 
@@ -20,15 +20,20 @@ std::string uniqueSuffix(std::string_view kind) {
   return fmt::format(".{}.{}.{:08x}", kind, ::getpid(), rd());
 }
 
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+bool exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
 
-std::string parentOf(const std::string& path) { return path.substr(0, path.rfind('/')); }
+std::string parentOf(const std::string& path) {
+  return path.substr(0, path.rfind('/'));
+}
 
 }  // namespace
 
 StoreTransaction::~StoreTransaction() {
   if (!committed_) rollback();
-  for (auto& op : ops_) ossl::cleanse(op.bytes);
+  for (auto& op : ops_)
+    ossl::cleanse(op.bytes);
 }
 
 void StoreTransaction::put(const std::string& relative, std::string bytes, mode_t mode) {
@@ -102,7 +107,8 @@ Status StoreTransaction::commit() {
     if (!op.backup.empty()) ::unlink(op.backup.c_str());
     dirs.insert(parentOf(full(op.relative)));
   }
-  for (const auto& dir : dirs) VTPS_RETURN_IF_ERROR(syncDirectory(dir));
+  for (const auto& dir : dirs)
+    VTPS_RETURN_IF_ERROR(syncDirectory(dir));
   return {};
 }
 

@@ -4,8 +4,9 @@
 // leaves the keystore byte-for-byte unchanged.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 #include <vector>
 
 #include "crypto/result.h"

@@ -15,8 +15,12 @@ constexpr size_t kUbLocality = 128;
 constexpr size_t kUbState = 128;
 constexpr size_t kUbEmail = 255;
 
-bool isAsciiLetter(char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); }
-bool isAsciiDigit(char ch) { return ch >= '0' && ch <= '9'; }
+bool isAsciiLetter(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+bool isAsciiDigit(char ch) {
+  return ch >= '0' && ch <= '9';
+}
 
 bool isLdhLabel(std::string_view label) {
   if (label.empty() || label.size() > 63) return false;
@@ -124,7 +128,8 @@ Result<ossl::X509NamePtr> buildX509Name(const SubjectFields& subject) {
   VTPS_RETURN_IF_ERROR(add(NID_stateOrProvinceName, subject.st));
   VTPS_RETURN_IF_ERROR(add(NID_localityName, subject.l));
   VTPS_RETURN_IF_ERROR(add(NID_organizationName, subject.o));
-  for (const auto& ou : subject.ous) VTPS_RETURN_IF_ERROR(add(NID_organizationalUnitName, ou));
+  for (const auto& ou : subject.ous)
+    VTPS_RETURN_IF_ERROR(add(NID_organizationalUnitName, ou));
   VTPS_RETURN_IF_ERROR(add(NID_commonName, subject.cn));
   VTPS_RETURN_IF_ERROR(add(NID_pkcs9_emailAddress, subject.email));
   return name;
@@ -143,12 +148,15 @@ Result<ossl::X509ExtensionPtr> subjectAltNameExtension(const SubjectFields& subj
       return ossl::error("build subjectAltName");
     }
     GENERAL_NAME_set0_value(gen.get(), type, text.release());
-    if (sk_GENERAL_NAME_push(names.get(), gen.get()) == 0) return ossl::error("build subjectAltName");
+    if (sk_GENERAL_NAME_push(names.get(), gen.get()) == 0)
+      return ossl::error("build subjectAltName");
     gen.release();  // now owned by `names`
     return {};
   };
-  for (const auto& dns : subject.dns_names) VTPS_RETURN_IF_ERROR(add(GEN_DNS, dns));
-  for (const auto& user : subject.user_emails) VTPS_RETURN_IF_ERROR(add(GEN_EMAIL, user));
+  for (const auto& dns : subject.dns_names)
+    VTPS_RETURN_IF_ERROR(add(GEN_DNS, dns));
+  for (const auto& user : subject.user_emails)
+    VTPS_RETURN_IF_ERROR(add(GEN_EMAIL, user));
   ossl::X509ExtensionPtr ext(X509V3_EXT_i2d(NID_subject_alt_name, 0, names.get()));
   if (!ext) return ossl::error("build subjectAltName");
   return ext;

@@ -1,13 +1,13 @@
 #include "crypto/x509.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include <climits>
 #include <cstring>
 #include <ctime>
-#include <fmt/format.h>
 
 #include "crypto/ossl_interop.h"
 
@@ -79,7 +79,9 @@ void collectSans(X509* x509, CertificateInfo& info) {
   }
 }
 
-bool looksLikePem(std::string_view bytes) { return bytes.find("-----BEGIN ") != std::string_view::npos; }
+bool looksLikePem(std::string_view bytes) {
+  return bytes.find("-----BEGIN ") != std::string_view::npos;
+}
 
 // The certificate in one PEM block's DER body, or null for a block that is not a certificate.
 Result<ossl::X509Ptr> certificateFromPemBlock(std::string_view name, const unsigned char* data,
@@ -141,8 +143,8 @@ Result<Certificate> Certificate::parseDer(std::string_view der, std::string_view
     return Error{fmt::format("parse certificate {}: not a PEM or DER certificate", source)};
   }
   if (p != begin + der.size()) {
-    return Error{fmt::format("parse certificate {}: trailing bytes after the DER certificate",
-                             source)};
+    return Error{
+        fmt::format("parse certificate {}: trailing bytes after the DER certificate", source)};
   }
   return wrapCertificate(std::move(x509));
 }
@@ -203,7 +205,9 @@ std::string Certificate::sha256Fingerprint() const {
   return out;
 }
 
-bool Certificate::isCa() const { return (X509_get_extension_flags(raw(*this)) & EXFLAG_CA) != 0; }
+bool Certificate::isCa() const {
+  return (X509_get_extension_flags(raw(*this)) & EXFLAG_CA) != 0;
+}
 
 bool Certificate::isSelfSigned() const {
   bool self = X509_self_signed(raw(*this), 1) == 1;
@@ -219,8 +223,12 @@ bool Certificate::isIssuedBy(const Certificate& issuer) const {
   return ok;
 }
 
-int64_t Certificate::notBefore() const { return toEpoch(X509_get0_notBefore(raw(*this))); }
-int64_t Certificate::notAfter() const { return toEpoch(X509_get0_notAfter(raw(*this))); }
+int64_t Certificate::notBefore() const {
+  return toEpoch(X509_get0_notBefore(raw(*this)));
+}
+int64_t Certificate::notAfter() const {
+  return toEpoch(X509_get0_notAfter(raw(*this)));
+}
 
 bool Certificate::operator==(const Certificate& other) const {
   return X509_cmp(raw(*this), raw(other)) == 0;
@@ -241,7 +249,8 @@ std::vector<Certificate> buildChain(const Certificate& leaf, const std::vector<C
     const Certificate* next = nullptr;
     for (const auto& candidate : pool) {
       bool used = candidate == leaf;
-      for (const auto& c : chain) used = used || c == candidate;
+      for (const auto& c : chain)
+        used = used || c == candidate;
       if (!used && current->isIssuedBy(candidate)) {
         next = &candidate;
         break;
@@ -293,7 +302,8 @@ Result<Certificate> createSelfSignedCa(const SubjectFields& subject, const Priva
   for (const auto& [nid, value] : extensions) {
     auto ext = makeExtension(&ctx, nid, value);
     if (!ext.ok()) return ext.error();
-    if (X509_add_ext(x.get(), ext->get(), -1) != 1) return ossl::error("create signing certificate");
+    if (X509_add_ext(x.get(), ext->get(), -1) != 1)
+      return ossl::error("create signing certificate");
   }
   auto san = subjectAltNameExtension(subject);
   if (!san.ok()) return san.error();
@@ -329,7 +339,8 @@ Certificate shareCertificate(X509* x509) {
 std::string nameToString(const X509_NAME* name) {
   ossl::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio) return {};
-  if (X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) return {};
+  if (X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
+    return {};
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(len));

@@ -29,8 +29,8 @@ Result<std::unique_ptr<Keystore>> openKeystore(const Context& ctx) {
   if (!persist.ok()) return persist.error();
   crypto::KeystoreOptions options;
   options.dir = dir.value();
-  options.persistence = persist.value() ? crypto::KeyPersistence::kDisk
-                                        : crypto::KeyPersistence::kMemory;
+  options.persistence =
+      persist.value() ? crypto::KeyPersistence::kDisk : crypto::KeyPersistence::kMemory;
   return Keystore::open(options);
 }
 
@@ -50,11 +50,14 @@ Status fail(std::string_view operation, const std::string& name, const Error& e)
   return Error{std::string(operation) + " " + name + ": " + e.message};
 }
 
-std::string orDash(const std::string& s) { return s.empty() ? "-" : s; }
+std::string orDash(const std::string& s) {
+  return s.empty() ? "-" : s;
+}
 
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  for (const auto& item : items)
+    out += (out.empty() ? "" : ", ") + item;
   return out;
 }
 
@@ -63,7 +66,8 @@ void printTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
   for (const auto& row : rows) {
     widths.resize(std::max(widths.size(), row.size()), 0);
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (size_t i = 0; i < row.size(); ++i)
+      widths[i] = std::max(widths[i], row[i].size());
   }
   for (const auto& row : rows) {
     std::string line;
@@ -124,8 +128,9 @@ struct SubjectOptions {
 
   void addTo(CLI::App* cmd) {
     cmd->add_option("--cn", fields.cn, "common name")->required();
-    cmd->add_option("--key", key, std::string("key type: ") + std::string(crypto::kKeySpecChoices) +
-                                      " (default rsa:2048)");
+    cmd->add_option(
+        "--key", key,
+        std::string("key type: ") + std::string(crypto::kKeySpecChoices) + " (default rsa:2048)");
     cmd->add_flag("--exportable", exportable, "allow the private key to be exported later");
     cmd->add_option("--email", fields.email, "email address of the subject");
     cmd->add_option("--ou", fields.ous, "organizational unit (repeatable)")
@@ -207,17 +212,14 @@ void addNewSigning(CLI::App* cert, Context& ctx) {
       auto rec = ks.value()->createSigningCertificate(o->name, options);
       if (!rec.ok()) return rec.error();
       std::cout << "created signing certificate " << rec->name << ": " << rec->info.subject << ", "
-                << rec->info.key.str() << ", valid until "
-                << crypto::formatUtc(rec->info.not_after) << '\n';
+                << rec->info.key.str() << ", valid until " << crypto::formatUtc(rec->info.not_after)
+                << '\n';
       return {};
     });
   });
 }
 
-void addCsrCommands(CLI::App* cert, Context& ctx) {
-  auto* csr = cert->add_subcommand("csr", "certificate signing requests");
-  csr->require_subcommand(1);
-
+void addCsrNew(CLI::App* csr, Context& ctx) {
   struct NewOptions {
     std::string name;
     SubjectOptions subject;
@@ -246,7 +248,9 @@ void addCsrCommands(CLI::App* cert, Context& ctx) {
       return {};
     });
   });
+}
 
+void addCsrExportList(CLI::App* csr, Context& ctx) {
   struct ExportOptions {
     std::string name;
     std::string out;
@@ -284,6 +288,13 @@ void addCsrCommands(CLI::App* cert, Context& ctx) {
       return {};
     });
   });
+}
+
+void addCsrCommands(CLI::App* cert, Context& ctx) {
+  auto* csr = cert->add_subcommand("csr", "certificate signing requests");
+  csr->require_subcommand(1);
+  addCsrNew(csr, ctx);
+  addCsrExportList(csr, ctx);
 }
 
 // ---- cert import, replace ----
@@ -378,14 +389,15 @@ void addListShow(CLI::App* cert, Context& ctx) {
       for (const auto& r : reqs.value()) {
         if (r.name != *name) continue;
         std::cout << "Name:          " << r.name << "\nKind:          pending-csr\n"
-                  << "Signing:       " << (r.signing ? "yes" : "no") << "\nSubject:       "
-                  << r.subject << "\nKey:           " << r.key.str()
+                  << "Signing:       " << (r.signing ? "yes" : "no")
+                  << "\nSubject:       " << r.subject << "\nKey:           " << r.key.str()
                   << "\nDNS names:     " << orDash(joined(r.dns_names))
                   << "\nCreated:       " << crypto::formatUtc(r.created) << '\n';
         return {};
       }
-      return Error{"show certificate " + *name + ": no certificate or pending signing request "
-                                                 "of that name"};
+      return Error{"show certificate " + *name +
+                   ": no certificate or pending signing request "
+                   "of that name"};
     });
   });
 }
@@ -479,10 +491,7 @@ void addDeleteRefresh(CLI::App* cert, Context& ctx) {
 
 // ---- ca import, list, delete ----
 
-void addCaCommands(CLI::App& app, Context& ctx) {
-  auto* ca = app.add_subcommand("ca", "CA certificates (trust anchors)");
-  ca->require_subcommand(1);
-
+void addCaImport(CLI::App* ca, Context& ctx) {
   struct ImportOptions {
     std::string name;
     InputOptions input;
@@ -508,7 +517,9 @@ void addCaCommands(CLI::App& app, Context& ctx) {
       return {};
     });
   });
+}
 
+void addCaList(CLI::App* ca, Context& ctx) {
   auto no_default = std::make_shared<bool>(false);
   auto* list = ca->add_subcommand("list", "list imported CA certificates and the default package");
   list->add_flag("--no-default", *no_default, "do not list the default CA package");
@@ -542,7 +553,9 @@ void addCaCommands(CLI::App& app, Context& ctx) {
       return {};
     });
   });
+}
 
+void addCaDelete(CLI::App* ca, Context& ctx) {
   auto name = std::make_shared<std::string>();
   auto* del = ca->add_subcommand("delete", "delete an imported CA certificate");
   del->add_option("name", *name, "CA name")->required();
@@ -576,7 +589,11 @@ void addCertCommands(CLI::App& app, Context& ctx) {
   addListShow(cert, ctx);
   addExport(cert, ctx);
   addDeleteRefresh(cert, ctx);
-  addCaCommands(app, ctx);
+  auto* ca = app.add_subcommand("ca", "CA certificates (trust anchors)");
+  ca->require_subcommand(1);
+  addCaImport(ca, ctx);
+  addCaList(ca, ctx);
+  addCaDelete(ca, ctx);
 }
 
 }  // namespace vtps::cli

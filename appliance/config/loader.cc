@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 #include <tuple>
 
 #include "appliance/config/cipher_suites.h"
@@ -242,18 +244,71 @@ bool coveredBy(const std::string& field, const std::vector<std::string>& failed)
   });
 }
 
+// Records where a document's first node is, and whether it has any content.
+class DocumentProbe : public YAML::EventHandler {
+ public:
+  bool hasContent() const { return content_; }
+  const YAML::Mark& mark() const { return mark_; }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { note(m, false); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { note(m, true); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    note(m, true);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    note(m, true);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    note(m, true);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void note(const YAML::Mark& m, bool content) {
+    if (!seen_) mark_ = m;
+    seen_ = true;
+    content_ = content_ || content;
+  }
+  bool seen_ = false;
+  bool content_ = false;
+  YAML::Mark mark_;
+};
+
 // Parses the text; on a syntax error, diagnostics gets the error and the result is null.
+// yaml-cpp 0.7 has a parser state that never consumes a stray token (a ',' where a node should
+// start): the document reads as null and every further HandleNextDocument() succeeds again without
+// progress, which is also why YAML::LoadAll can loop forever (upstream pull request 1319). So the
+// first document is loaded with YAML::Load, and a second parse looks at no more than three
+// documents: a third one means the parser is stuck (or the text is several documents), and a
+// second one with content means several documents.
 std::optional<YAML::Node> parseYaml(std::string_view yaml, const std::string& file,
                                     std::vector<Diagnostic>& diagnostics) {
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
-    if (docs.size() > 1) {
-      diagnostics.push_back(Diagnostic{file, detail::toMark(docs[1].Mark()), "",
-                                       "the file holds " + std::to_string(docs.size()) +
-                                           " YAML documents; a config is a single document"});
+    std::string text(yaml);
+    YAML::Node root = YAML::Load(text);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentProbe probes[3];
+    int documents = 0;
+    while (documents < 3 && parser.HandleNextDocument(probes[documents])) ++documents;
+    if (documents == 3) {
+      diagnostics.push_back(Diagnostic{file, detail::toMark(probes[2].mark()), "",
+                                       "YAML syntax error: unexpected content"});
       return std::nullopt;
     }
-    return docs.empty() ? YAML::Node() : docs[0];
+    if (documents == 2 && probes[1].hasContent()) {
+      diagnostics.push_back(Diagnostic{file, detail::toMark(probes[1].mark()), "",
+                                       "the file holds more than one YAML document; a config is "
+                                       "a single document"});
+      return std::nullopt;
+    }
+    return root;
   } catch (const YAML::Exception& e) {
     diagnostics.push_back(
         Diagnostic{file, detail::toMark(e.mark), "", "YAML syntax error: " + e.msg});

@@ -2,6 +2,7 @@
 // or simple); SIGHUP reloads FILE, SIGTERM drains live sessions and exits 0. A config that does
 // not validate is refused with every diagnostic on stderr and exit code 1.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 
 #include "appliance/config/loader.h"
@@ -37,6 +38,11 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
+
+  // SIGHUP re-reads this path; make it independent of the working directory.
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(options.config_path, ec);
+  if (!ec) options.config_path = absolute.lexically_normal().string();
 
   auto loaded = vtps::config::loadFileDiagnostics(options.config_path);
   if (!loaded.ok()) {

@@ -1,5 +1,5 @@
 // Pre-generated leaf keys, so that minting a leaf on a proxy worker costs a signature and not a
-// key generation (RSA-2048 generation takes tens of milliseconds). One queue per key type; a
+// key generation (an RSA-2048 key takes over 100 ms of CPU). One queue per key type; a
 // background thread refills a queue once it falls below its low watermark, up to its high
 // watermark. This interface hands out EVP_PKEY handles because it is about OpenSSL keys.
 #pragma once
@@ -44,8 +44,9 @@ struct KeyPoolWatermarks {
 };
 
 struct KeyPoolOptions {
-  // ECDSA P-256 keys take ~50 us to generate and are the common case; RSA-2048 keys take tens of
-  // milliseconds, so fewer are kept (each costs ~2 KB of memory).
+  // Measured on the development VM (docs/performance.md): an ECDSA P-256 key takes ~0.2 ms to
+  // generate and prepare and is the common case; an RSA-2048 key takes ~150 ms of CPU, so fewer
+  // are kept and the low watermark leaves room for bursts while the refill catches up.
   KeyPoolWatermarks ecdsa_p256{.low = 64, .high = 256};
   KeyPoolWatermarks rsa_2048{.low = 16, .high = 64};
   // Added to the refill thread's nice value so that proxy workers win the CPU when both want it.

@@ -40,7 +40,8 @@ bool isValidSni(std::string_view sni);
 //    +keyEncipherment for RSA keys), extendedKeyUsage serverAuth, subjectKeyIdentifier,
 //    authorityKeyIdentifier from the CA, subjectAltName.
 //  - signed with the CA's key and digest (SigningCa::digest()).
-// `upstream` is only read. Errors: "mint leaf for <sni or subject> under <CA name>: <cause>".
+// `upstream` is only read. Errors: "mint leaf for <SNI | (no SNI) | (invalid SNI)> under
+// <CA name>: <cause>", e.g. "... under corp: upstream certificate or key missing".
 Result<MintedLeaf> mintLeafWithKey(X509* upstream, std::string_view sni, LeafKey key,
                                    const SigningCa& ca);
 

@@ -83,53 +83,24 @@ SessionFilter::~SessionFilter() {
 }
 
 void SessionFilter::openStages() {
-  FilterCounters& c = runtime_->counters;
-  const TrafficFilters& traffic = pipeline_->traffic();
-  if (traffic.bypassRule(flow_.tuple) != nullptr) {
+  if (pipeline_->traffic().bypassRule(flow_.tuple) != nullptr) {
     mode_ = Mode::kBypassed;
-    c.add(FilterCounters::kBypassed);
+    runtime_->counters.add(FilterCounters::kBypassed);
     return;
   }
-  if (const TrafficFilter* f = traffic.firstFilter(flow_.tuple)) {
-    switch (f->action) {
-      case TrafficAction::kBlock: {
-        c.add(FilterCounters::kTmBlocked);
-        c.add(FilterCounters::kActionBlock);
-        FilterEvent e = baseEvent(FilterLog::kBlock, FilterStage::kTrafficManagement, true, nullptr);
-        e.action = "block";
-        e.filter = f->name;
-        e.reason = "traffic-management " + f->name;
-        emit(e);
-        return block(e.reason, true);
-      }
-      case TrafficAction::kTrust:
-        c.add(FilterCounters::kTmTrusted);
-        mode_ = Mode::kTrusted;
-        return;
-      case TrafficAction::kAllow: c.add(FilterCounters::kTmAllowed); break;
-      case TrafficAction::kRateLimit:
-        c.add(FilterCounters::kTmRateLimited);
-        limiter_ = f->limiter;
-        break;
-    }
-  }
+  applyTrafficManagement();
+  if (mode_ != Mode::kInspect) return;
   // IP and DNS reputation judge the encrypted flow, before decryption; a decrypted session is
   // past that point, so only URL reputation applies to it.
   if (!flow_.decrypted) checkIpAndDns();
-  if (mode_ == Mode::kBlocked) return;
+  if (mode_ != Mode::kInspect) return;
   const Quarantine& q = pipeline_->quarantine();
   if (q.applies(flow_.tuple.client_ip, flow_.tuple.server_ip)) {
+    // Only cleartext HTTP can be redirected, on its first request; TLS is blocked now.
     if (q.action() == QuarantineAction::kRedirect && !flow_.tls) {
-      quarantine_redirect_ = true;  // decided on the first HTTP request
+      quarantine_redirect_ = true;
     } else {
-      c.add(FilterCounters::kQuarantineBlocked);
-      c.add(FilterCounters::kActionBlock);
-      FilterEvent e = baseEvent(FilterLog::kBlock, FilterStage::kQuarantine, true, nullptr);
-      e.action = "block";
-      e.filter = "quarantine";
-      e.reason = "quarantine " + formatIpv4(flow_.tuple.client_ip);
-      emit(e);
-      return block(e.reason, true);
+      return blockQuarantined(true);
     }
   }
   const auto& rules = pipeline_->rulesFor(flow_.profile);
@@ -140,6 +111,44 @@ void SessionFilter::openStages() {
     matcher_->matchTlsSni(traits_, flow_.sni, matched_);
     applySignatures(true, nullptr);
   }
+}
+
+void SessionFilter::applyTrafficManagement() {
+  const TrafficFilter* f = pipeline_->traffic().firstFilter(flow_.tuple);
+  if (f == nullptr) return;
+  FilterCounters& c = runtime_->counters;
+  switch (f->action) {
+    case TrafficAction::kBlock: {
+      c.add(FilterCounters::kTmBlocked);
+      c.add(FilterCounters::kActionBlock);
+      FilterEvent e = baseEvent(FilterLog::kBlock, FilterStage::kTrafficManagement, true, nullptr);
+      e.action = "block";
+      e.filter = f->name;
+      e.reason = "traffic-management " + f->name;
+      emit(e);
+      return block(e.reason, true);
+    }
+    case TrafficAction::kTrust:
+      c.add(FilterCounters::kTmTrusted);
+      mode_ = Mode::kTrusted;
+      return;
+    case TrafficAction::kAllow: c.add(FilterCounters::kTmAllowed); return;
+    case TrafficAction::kRateLimit:
+      c.add(FilterCounters::kTmRateLimited);
+      limiter_ = f->limiter;
+      return;
+  }
+}
+
+void SessionFilter::blockQuarantined(bool to_server) {
+  runtime_->counters.add(FilterCounters::kQuarantineBlocked);
+  runtime_->counters.add(FilterCounters::kActionBlock);
+  FilterEvent e = baseEvent(FilterLog::kBlock, FilterStage::kQuarantine, to_server, nullptr);
+  e.action = "block";
+  e.filter = "quarantine";
+  e.reason = "quarantine " + formatIpv4(flow_.tuple.client_ip);
+  emit(e);
+  block(e.reason, true);
 }
 
 void SessionFilter::checkIpAndDns() {
@@ -176,17 +185,8 @@ void SessionFilter::inspectHttp(bool to_server, std::span<const uint8_t> data) {
       http_[1] = std::make_unique<HttpSide>(*this, false, limits);
     }
   }
-  if (quarantine_redirect_ && !traits_.http) {
-    // Only cleartext HTTP can be redirected; anything else from the host is blocked.
-    runtime_->counters.add(FilterCounters::kQuarantineBlocked);
-    runtime_->counters.add(FilterCounters::kActionBlock);
-    FilterEvent e = baseEvent(FilterLog::kBlock, FilterStage::kQuarantine, to_server, nullptr);
-    e.action = "block";
-    e.filter = "quarantine";
-    e.reason = "quarantine " + formatIpv4(flow_.tuple.client_ip);
-    emit(e);
-    return block(e.reason, true);
-  }
+  // Only cleartext HTTP can be redirected; anything else from the host is blocked.
+  if (quarantine_redirect_ && !traits_.http) return blockQuarantined(to_server);
   if (!traits_.http) return;
   HttpSide& side = *http_[to_server ? 0 : 1];
   side.parser.feed(data);

@@ -59,6 +59,8 @@ class SessionFilter {
   friend class HttpSide;
 
   void openStages();
+  void applyTrafficManagement();
+  void blockQuarantined(bool to_server);
   void checkIpAndDns();
   void inspectStream(bool to_server, std::span<const uint8_t> data);
   void inspectHttp(bool to_server, std::span<const uint8_t> data);

@@ -369,8 +369,9 @@ HelloParse ClientHelloParser::parseSslV2Compat(std::span<const uint8_t> bytes) {
   constexpr size_t kV2FixedBytes = 9;  // msg_type, version, three lengths
   if (bytes.size() >= 3 && bytes[2] != 1) return notTls("SSLv2 record is not a CLIENT-HELLO");
   if (bytes.size() >= 4 && bytes[3] != 3) return notTls("SSLv2 CLIENT-HELLO offers no TLS version");
-  if (bytes.size() < kV2HeaderBytes + kV2FixedBytes)
+  if (bytes.size() < kV2HeaderBytes + kV2FixedBytes) {
     return needMore(kV2HeaderBytes + kV2FixedBytes);
+  }
   size_t len = (size_t{bytes[0]} & 0x7f) << 8 | bytes[1];
   size_t total = kV2HeaderBytes + len;
   if (len < kV2FixedBytes || total > kMaxPeekBytes) {

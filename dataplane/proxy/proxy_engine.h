@@ -111,9 +111,11 @@ struct LiveSession {
 };
 
 struct EngineOptions {
-  uint16_t listen_port = 0;   // TPROXY target, 127.0.0.1:listen_port (0: pick one)
-  bool install_rules = true;  // install nftables TPROXY + policy routing (tests may disable)
-  uint32_t fwmark = 0x7670;   // policy-routing mark for TPROXY-ed traffic
+  uint16_t listen_port = 0;  // TPROXY target, 127.0.0.1:listen_port (0: pick one)
+  // Install nftables TPROXY + policy routing (tests may disable). The rules live in the network
+  // namespace of the thread that calls create(); apply() and drainAndStop() must run there too.
+  bool install_rules = true;
+  uint32_t fwmark = 0x7670;  // policy-routing mark for TPROXY-ed traffic
   uint32_t route_table = 0x7670;
   std::string rules_table = "vtps";  // nftables table (family inet) holding the TPROXY rules
   uint32_t rule_priority = 100;      // preference of the fwmark ip rule

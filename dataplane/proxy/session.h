@@ -92,7 +92,8 @@ class Session {
   void pumpTls();
   void blockByInspector();
 
-  // close: counters, record, sockets.
+  // Ends a session the proxy will not relay: counts `counter` (Ctr::kCount: none), records it
+  // as Blocked with `reason`, closes.
   void fail(Ctr counter, std::string reason);
   void close(Close how);
   void countDecision();

@@ -150,10 +150,14 @@ int Worker::pollTimeoutMs() const {
 void Worker::run() {
   // OpenSSL writes to sockets with write(2): a peer that went away would raise SIGPIPE and kill
   // the daemon. Blocked on this thread, the signal stays pending and the write returns EPIPE.
-  sigset_t pipe;
-  sigemptyset(&pipe);
-  sigaddset(&pipe, SIGPIPE);
-  ::pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+  // The control signals are blocked too, so the kernel delivers them to the control thread
+  // (vtpsd reads them from a signalfd) whatever mask the creating thread had.
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  for (int sig : {SIGPIPE, SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD}) {
+    sigaddset(&blocked, sig);
+  }
+  ::pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   updateClock();
   epoll_event events[kMaxEvents];
   while (!stop_) {

@@ -42,8 +42,8 @@ TEST(CertificateRequestTest, SigningRequestAsksForCriticalCaExtensions) {
   EXPECT_TRUE(isCritical(req.value(), NID_key_usage));
   using KeyUsagePtr = std::unique_ptr<ASN1_BIT_STRING, ossl::Deleter<ASN1_BIT_STRING_free>>;
   auto exts = extensionsOf(req.value());
-  KeyUsagePtr ku(static_cast<ASN1_BIT_STRING*>(
-      X509V3_get_d2i(exts.get(), NID_key_usage, nullptr, nullptr)));
+  KeyUsagePtr ku(
+      static_cast<ASN1_BIT_STRING*>(X509V3_get_d2i(exts.get(), NID_key_usage, nullptr, nullptr)));
   ASSERT_TRUE(ku);
   EXPECT_EQ(ASN1_BIT_STRING_get_bit(ku.get(), 5), 1);  // keyCertSign
   EXPECT_EQ(ASN1_BIT_STRING_get_bit(ku.get(), 6), 1);  // cRLSign
@@ -59,8 +59,9 @@ TEST(CertificateRequestTest, RoundTripsThroughPem) {
   EXPECT_EQ(back->subject(), "CN=a");
   EXPECT_TRUE(back->verifySignature());
   EXPECT_FALSE(CertificateRequest::parsePem("nope", "bad.csr").ok());
-  EXPECT_TRUE(CertificateRequest::parsePem("nope", "bad.csr").message().starts_with(
-      "parse signing request bad.csr"));
+  EXPECT_TRUE(CertificateRequest::parsePem("nope", "bad.csr")
+                  .message()
+                  .starts_with("parse signing request bad.csr"));
 }
 
 TEST(CertificateRequestTest, RefusesAnInvalidSubject) {

@@ -55,9 +55,9 @@ TEST(KeySealerTest, OpeningFailsForAnotherNamePurposeKeyOrAnAlteredFile) {
       "altered or moved)";
   EXPECT_EQ(sealer.open(sealed, "key", "web2", "keys/x.key").message(), kAuthFailed);
   EXPECT_EQ(sealer.open(sealed, "pending", "web1", "keys/x.key").message(), kAuthFailed);
-  EXPECT_EQ(KeySealer::withKey(std::string(32, 'o')).open(sealed, "key", "web1", "keys/x.key")
-                .message(),
-            kAuthFailed);
+  EXPECT_EQ(
+      KeySealer::withKey(std::string(32, 'o')).open(sealed, "key", "web1", "keys/x.key").message(),
+      kAuthFailed);
   std::string altered = sealed;
   altered[20] ^= 1;
   EXPECT_EQ(sealer.open(altered, "key", "web1", "keys/x.key").message(), kAuthFailed);

@@ -105,8 +105,8 @@ TEST(PrivateKeyTest, RefusesInputThatIsNoKey) {
             "load private key e.key: file is empty");
   EXPECT_EQ(PrivateKey::parse("garbage bytes", std::nullopt, "g.key").message(),
             "load private key g.key: not a PEM or DER private key");
-  auto pem_cert = PrivateKey::parse(testing::selfSignedCa("x", ecKey()).toPem(), std::nullopt,
-                                    "c.pem");
+  auto pem_cert =
+      PrivateKey::parse(testing::selfSignedCa("x", ecKey()).toPem(), std::nullopt, "c.pem");
   ASSERT_FALSE(pem_cert.ok());
   EXPECT_TRUE(pem_cert.message().starts_with("load private key c.pem: no private key in PEM input"))
       << pem_cert.message();

@@ -170,11 +170,11 @@ TEST_F(KeystoreTest, ImportsPemWithAnEncryptedKeyAndRejectsAWrongPassword) {
   EXPECT_EQ(store_->importCertificate("a", pemInput(leaf.toPem()), false).message(),
             "import certificate a: no private key: cert.pem holds none, no key file was given, "
             "and there is no pending signing request named a");
-  EXPECT_EQ(store_->importCertificate("a", pemInput(leaf.toPem(), testing::pkcs8Pem(ecKey())),
-                                      false)
-                .message(),
-            "import certificate a: the private key key.pem does not match the certificate in "
-            "cert.pem");
+  EXPECT_EQ(
+      store_->importCertificate("a", pemInput(leaf.toPem(), testing::pkcs8Pem(ecKey())), false)
+          .message(),
+      "import certificate a: the private key key.pem does not match the certificate in "
+      "cert.pem");
   EXPECT_EQ(snapshot(storePath("")), before);
   auto ok = store_->importCertificate(
       "a", pemInput(leaf.toPem(), key.encryptedPkcs8Pem("right").value(), "right"), false);
@@ -198,8 +198,8 @@ TEST_F(KeystoreTest, ImportsEveryKeyedPkcs12CertificateAsBaseNamePlusAlias) {
   Certificate c1 = issue(ca_, ca_key_, k1, "one", false, validFor(-60, 86400));
   Certificate c2 = issue(ca_, ca_key_, k2, "two", false, validFor(-60, 86400));
   CertificateInput in;
-  in.cert_bytes = testing::multiPkcs12({{c1, k1, "-one"}, {c2, k2, "-two"}, {ca_, {}, "root"}},
-                                       "pw");
+  in.cert_bytes =
+      testing::multiPkcs12({{c1, k1, "-one"}, {c2, k2, "-two"}, {ca_, {}, "root"}}, "pw");
   in.cert_source = "bundle.p12";
   in.password = "pw";
   auto recs = store_->importCertificate("site", in, false);
@@ -276,8 +276,8 @@ TEST_F(KeystoreTest, ReportsAKeyThatDoesNotMatchItsCertificate) {
 TEST_F(KeystoreTest, ReplaceKeepsTheOldCertificateAsReplaced) {
   PrivateKey k = ecKey();
   Certificate v1 = issue(ca_, ca_key_, k, "web", false, validFor(-60, 86400));
-  ASSERT_TRUE(store_->importCertificate("web", pemInput(v1.toPem(), testing::pkcs8Pem(k)), true)
-                  .ok());
+  ASSERT_TRUE(
+      store_->importCertificate("web", pemInput(v1.toPem(), testing::pkcs8Pem(k)), true).ok());
   // Renewal with the same key: no key file needed.
   Certificate v2 = issue(ca_, ca_key_, k, "web", false, validFor(-60, 86400 * 2));
   auto rec = store_->replaceCertificate("web", pemInput(v2.toPem()));
@@ -336,13 +336,14 @@ TEST_F(KeystoreTest, ExportsTheKeyOnlyWhenExportableAndEncrypted) {
   ASSERT_TRUE(key.ok()) << key.message();
   EXPECT_TRUE(keyMatchesCertificate(key.value(), store_->loadCertificate("open")->leaf));
 
-  EXPECT_EQ(store_->exportCertificate("open", ExportOptions{ExportFormat::kPem, true, ""}).message(),
-            "export certificate open: an exported private key must be protected by a non-empty "
-            "password");
-  EXPECT_EQ(store_->exportCertificate("open", ExportOptions{ExportFormat::kDer, true, "pw"})
-                .message(),
-            "export certificate open: DER holds the certificate only; export the key as pem or "
-            "pkcs12");
+  EXPECT_EQ(
+      store_->exportCertificate("open", ExportOptions{ExportFormat::kPem, true, ""}).message(),
+      "export certificate open: an exported private key must be protected by a non-empty "
+      "password");
+  EXPECT_EQ(
+      store_->exportCertificate("open", ExportOptions{ExportFormat::kDer, true, "pw"}).message(),
+      "export certificate open: DER holds the certificate only; export the key as pem or "
+      "pkcs12");
   auto p12 = store_->exportCertificate("open", ExportOptions{ExportFormat::kPkcs12, true, "pw"});
   ASSERT_TRUE(p12.ok()) << p12.message();
   auto parsed = parsePkcs12(p12.value(), "pw", "x");
@@ -408,8 +409,8 @@ TEST_F(KeystoreTest, MemoryPersistenceNeverWritesKeys) {
   auto mem = openStore(KeyPersistence::kMemory);
   PrivateKey k = ecKey();
   Certificate leaf = issue(ca_, ca_key_, k, "leaf", false, validFor(-60, 86400));
-  ASSERT_TRUE(mem->importCertificate("leaf", pemInput(leaf.toPem(), testing::pkcs8Pem(k)), false)
-                  .ok());
+  ASSERT_TRUE(
+      mem->importCertificate("leaf", pemInput(leaf.toPem(), testing::pkcs8Pem(k)), false).ok());
   EXPECT_FALSE(std::filesystem::exists(storePath("keys/leaf.key")));
   EXPECT_TRUE(mem->loadCertificate("leaf").ok());
   EXPECT_EQ(mem->certificate("leaf")->status, CertificateStatus::kNoTrustAnchor);

@@ -64,7 +64,8 @@ TEST(Pkcs12Test, WrongPasswordFailsNamingTheFile) {
   std::string der = buildPkcs12(pki.leaf, {}, &pki.leaf_key, "web", "right").value();
   auto parsed = parsePkcs12(der, "wrong", "/tmp/web.p12");
   ASSERT_FALSE(parsed.ok());
-  EXPECT_EQ(parsed.message(), "parse PKCS#12 /tmp/web.p12: wrong password (MAC verification failed)");
+  EXPECT_EQ(parsed.message(),
+            "parse PKCS#12 /tmp/web.p12: wrong password (MAC verification failed)");
 }
 
 TEST(Pkcs12Test, RefusesWhatIsNotPkcs12) {
@@ -109,7 +110,8 @@ TEST(Pkcs12Test, EmptyPasswordOpensAFileMadeWithoutPassword) {
                                        NID_aes_256_cbc, NID_aes_256_cbc, PKCS12_DEFAULT_ITER, -1, 0,
                                        nullptr, nullptr));
   ASSERT_TRUE(p12);
-  ASSERT_EQ(PKCS12_set_mac(p12.get(), nullptr, 0, nullptr, 0, PKCS12_DEFAULT_ITER, EVP_sha256()), 1);
+  ASSERT_EQ(PKCS12_set_mac(p12.get(), nullptr, 0, nullptr, 0, PKCS12_DEFAULT_ITER, EVP_sha256()),
+            1);
   unsigned char* der = nullptr;
   int len = i2d_PKCS12(p12.get(), &der);
   std::string bytes(reinterpret_cast<char*>(der), static_cast<size_t>(len));

@@ -2,16 +2,15 @@
 // at test time in temporary directories.
 #pragma once
 
+#include <fmt/format.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
 
 #include <ctime>
-#include <optional>
-
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -73,7 +72,9 @@ inline std::map<std::string, std::pair<unsigned, std::string>> snapshot(const st
   return out;
 }
 
-inline PrivateKey ecKey() { return PrivateKey::generate(KeySpec::parse("ec:prime256v1").value()).value(); }
+inline PrivateKey ecKey() {
+  return PrivateKey::generate(KeySpec::parse("ec:prime256v1").value()).value();
+}
 
 inline SubjectFields subjectCn(const std::string& cn) {
   SubjectFields s;
@@ -104,7 +105,8 @@ inline Certificate issue(const Certificate& issuer, const PrivateKey& issuer_key
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, raw(issuer), x.get(), nullptr, nullptr, 0);
-  auto bc = makeExtension(&ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE").value();
+  auto bc =
+      makeExtension(&ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE").value();
   X509_add_ext(x.get(), bc.get(), -1);
   auto san = subjectAltNameExtension(s).value();
   if (san) X509_add_ext(x.get(), san.get(), -1);

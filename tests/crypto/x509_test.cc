@@ -27,7 +27,9 @@ SubjectFields fullSubject() {
   return s;
 }
 
-TEST(SubjectFieldsTest, AcceptsACompleteSubject) { EXPECT_TRUE(fullSubject().validate().ok()); }
+TEST(SubjectFieldsTest, AcceptsACompleteSubject) {
+  EXPECT_TRUE(fullSubject().validate().ok());
+}
 
 TEST(SubjectFieldsTest, RefusesACountryThatIsNotTwoLetters) {
   for (const char* c : {"USA", "U", "1A", "U "}) {
@@ -44,9 +46,9 @@ TEST(SubjectFieldsTest, NamesTheBadFieldAndRule) {
   EXPECT_EQ(s.validate().message(), "common name: required");
   s = fullSubject();
   s.cn = std::string(65, 'a');
-  EXPECT_EQ(s.validate().message(),
-            fmt::format("common name \"{}\": longer than 64 characters (RFC 5280 upper bound)",
-                        s.cn));
+  EXPECT_EQ(
+      s.validate().message(),
+      fmt::format("common name \"{}\": longer than 64 characters (RFC 5280 upper bound)", s.cn));
   s = fullSubject();
   s.dns_names = {"bad_host.example"};
   EXPECT_EQ(s.validate().message(),
@@ -173,8 +175,8 @@ TEST(CertificateTest, RefusesInputWithoutACertificate) {
   EXPECT_EQ(Certificate::parseAll(der + "x", "t.der").message(),
             "parse certificate t.der: trailing bytes after the DER certificate");
   std::string broken = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-  EXPECT_TRUE(Certificate::parseAll(broken, "b.pem").message().starts_with(
-      "parse certificate b.pem: "));
+  EXPECT_TRUE(
+      Certificate::parseAll(broken, "b.pem").message().starts_with("parse certificate b.pem: "));
 }
 
 TEST(CertificateTest, KeyMatchesOnlyItsCertificate) {

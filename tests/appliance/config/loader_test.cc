@@ -242,8 +242,21 @@ TEST(LoaderTest, SyntaxErrorIsReportedAtItsPosition) {
 
 TEST(LoaderTest, SeveralDocumentsAreRefused) {
   EXPECT_THAT(errorsOf("filters: {}\n---\nfilters: {}\n"),
-              ElementsAre("t.yaml:3:1: error: the file holds 2 YAML documents; a config is a "
-                          "single document"));
+              ElementsAre("t.yaml:3:1: error: the file holds more than one YAML document; a "
+                          "config is a single document"));
+  // A trailing document marker with nothing after it is not a second document.
+  EXPECT_THAT(errorsOf("filters: {}\n---\n"), testing::IsEmpty());
+}
+
+TEST(LoaderTest, StrayTokensYamlCppWouldSkipAreSyntaxErrors) {
+  // yaml-cpp 0.7 reads these as an empty document (or drops the tail) instead of failing, and
+  // its LoadAll loops forever on them (upstream pull request 1319).
+  EXPECT_THAT(errorsOf("  ,ores:\n"),
+              ElementsAre("t.yaml:1:3: error: YAML syntax error: unexpected content"));
+  EXPECT_THAT(errorsOf("filters: {}\n---\n,x\n"),
+              ElementsAre("t.yaml:3:1: error: YAML syntax error: unexpected content"));
+  EXPECT_THAT(errorsOf("- a\n,\n"),
+              ElementsAre("t.yaml:2:1: error: YAML syntax error: unexpected content"));
 }
 
 TEST(LoaderTest, DeepNestingIsRefusedBeforeParsing) {

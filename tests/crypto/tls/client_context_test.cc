@@ -17,7 +17,7 @@ using testing::CertSpec;
 using testing::KeyedCert;
 using testing::KeyKind;
 
-constexpr long kDay = 24 * 3600;  // NOLINT(runtime/int)
+constexpr long kDay = 24L * 3600;  // NOLINT(runtime/int)
 
 class ClientContextTest : public ::testing::Test {
  protected:

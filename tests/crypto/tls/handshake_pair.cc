@@ -96,7 +96,7 @@ RawClient::RawClient(TlsVersion min, TlsVersion max) : ctx(SSL_CTX_new(TLS_clien
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
 }
 
-void RawClient::offerOnly(const char* tls12, const char* tls13) {
+void RawClient::offerOnly(const char* tls12, const char* tls13) const {
   if (tls12 != nullptr) SSL_CTX_set_cipher_list(ctx.get(), tls12);
   if (tls13 != nullptr) SSL_CTX_set_ciphersuites(ctx.get(), tls13);
 }

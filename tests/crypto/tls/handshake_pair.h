@@ -44,7 +44,7 @@ int renegotiate(SSL* initiator, SSL* responder);
 struct RawClient {
   explicit RawClient(TlsVersion min = TlsVersion::kTls10, TlsVersion max = TlsVersion::kTls13);
   // Restricts the offered suites (OpenSSL names; TLS 1.3 and older lists separately).
-  void offerOnly(const char* tls12, const char* tls13);
+  void offerOnly(const char* tls12, const char* tls13) const;
   // A connect-state session sending `sni` (nullptr: none) and offering `alpn` (none if empty).
   ossl::SslPtr session(const char* sni = nullptr,
                        std::initializer_list<std::string_view> alpn = {}) const;

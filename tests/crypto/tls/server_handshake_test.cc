@@ -59,7 +59,8 @@ testing::KeyedCert* ServerHandshakeTest::ec_ = nullptr;
 TEST_F(ServerHandshakeTest, Tls12OnlyRangeIsEnforced) {
   auto ctx = context(options(TlsVersion::kTls12, TlsVersion::kTls12));
   ASSERT_TRUE(ctx.ok()) << ctx.message();
-  ossl::SslPtr cl, server;
+  ossl::SslPtr cl;
+  ossl::SslPtr server;
   auto ok = connect(*ctx, RawClient(TlsVersion::kTls10, TlsVersion::kTls13), cl, server);
   ASSERT_TRUE(ok.ok()) << ok.describe();
   EXPECT_EQ(negotiatedVersionName(server.get()), "TLSv1.2");
@@ -73,7 +74,8 @@ TEST_F(ServerHandshakeTest, Tls12OnlyRangeIsEnforced) {
 TEST_F(ServerHandshakeTest, Tls13OnlyRangeIsEnforced) {
   auto ctx = context(options(TlsVersion::kTls13, TlsVersion::kTls13));
   ASSERT_TRUE(ctx.ok()) << ctx.message();
-  ossl::SslPtr cl, server;
+  ossl::SslPtr cl;
+  ossl::SslPtr server;
   auto ok = connect(*ctx, RawClient(TlsVersion::kTls12, TlsVersion::kTls13), cl, server);
   ASSERT_TRUE(ok.ok()) << ok.describe();
   EXPECT_EQ(negotiatedVersionName(server.get()), "TLSv1.3");
@@ -89,7 +91,8 @@ TEST_F(ServerHandshakeTest, Tls10AndTls11WorkWhenConfigured) {
     auto ctx = context(options(version, version));
     ASSERT_TRUE(ctx.ok()) << ctx.message();
     EXPECT_EQ(SSL_CTX_get_security_level(ctx->native()), 0);
-    ossl::SslPtr cl, server;
+    ossl::SslPtr cl;
+    ossl::SslPtr server;
     auto r = connect(*ctx, RawClient(TlsVersion::kTls10, TlsVersion::kTls13), cl, server);
     ASSERT_TRUE(r.ok()) << r.describe();
     EXPECT_EQ(negotiatedVersionName(cl.get()), versionName(version));
@@ -146,7 +149,8 @@ TEST_F(ServerHandshakeTest, NegotiatesTheOnlyConfiguredCipher) {
     client.offerOnly("ALL:@SECLEVEL=0",
                      "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
                      "TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256");
-    ossl::SslPtr cl, server;
+    ossl::SslPtr cl;
+    ossl::SslPtr server;
     auto r = connect(*ctx, client, cl, server);
     ASSERT_TRUE(r.ok()) << r.describe();
     EXPECT_EQ(negotiatedCipherName(server.get()), c.iana);
@@ -160,7 +164,8 @@ TEST_F(ServerHandshakeTest, ClientWithoutAConfiguredCipherIsRefused) {
   ASSERT_TRUE(ctx.ok());
   RawClient client;
   client.offerOnly("ECDHE-RSA-AES128-GCM-SHA256", nullptr);
-  ossl::SslPtr cl, server;
+  ossl::SslPtr cl;
+  ossl::SslPtr server;
   auto r = connect(*ctx, client, cl, server);
   EXPECT_TRUE(r.server.failed) << r.describe();
   EXPECT_EQ(r.server.reason, SSL_R_NO_SHARED_CIPHER) << r.describe();
@@ -168,7 +173,8 @@ TEST_F(ServerHandshakeTest, ClientWithoutAConfiguredCipherIsRefused) {
 
 TEST_F(ServerHandshakeTest, CipherSuiteErrorsNameTheProxyAndTheCause) {
   struct Case {
-    TlsVersion min, max;
+    TlsVersion min;
+    TlsVersion max;
     std::vector<std::string> ciphers;
     const char* message;
   };
@@ -240,7 +246,8 @@ TEST_F(ServerHandshakeTest, AlpnDowngradeNeverSelectsHttp2) {
     o.tls.http2_to_http1_downgrade = c.downgrade;
     auto ctx = context(o);
     ASSERT_TRUE(ctx.ok());
-    ossl::SslPtr cl, server;
+    ossl::SslPtr cl;
+    ossl::SslPtr server;
     auto r = connect(*ctx, RawClient(), cl, server, c.offered);
     ASSERT_TRUE(r.ok()) << "downgrade " << c.downgrade << ": " << r.describe();
     EXPECT_EQ(negotiatedAlpn(cl.get()), c.selected) << "downgrade " << c.downgrade;
@@ -260,7 +267,8 @@ TEST_F(ServerHandshakeTest, RenegotiationIsRefused) {
   auto ctx = context(options(TlsVersion::kTls12, TlsVersion::kTls12));
   ASSERT_TRUE(ctx.ok());
   EXPECT_NE(SSL_CTX_get_options(ctx->native()) & SSL_OP_NO_RENEGOTIATION, 0u);
-  ossl::SslPtr cl, server;
+  ossl::SslPtr cl;
+  ossl::SslPtr server;
   ASSERT_TRUE(connect(*ctx, RawClient(), cl, server).ok());
   EXPECT_EQ(testing::renegotiate(cl.get(), server.get()), SSL_R_NO_RENEGOTIATION);
 
@@ -277,8 +285,8 @@ struct ServerHelloExtensions {
   bool encrypt_then_mac = false;
   bool seen = false;
 
-  static void onMessage(int write_p, int, int content_type, const void* buf, size_t len, SSL*,
-                        void* arg) {
+  static void onMessage(int write_p, int /*version*/, int content_type, const void* buf, size_t len,
+                        SSL* /*ssl*/, void* arg) {
     const auto* p = static_cast<const unsigned char*>(buf);
     if (write_p != 0 || content_type != SSL3_RT_HANDSHAKE || len < 4 || p[0] != 2) return;
     auto* self = static_cast<ServerHelloExtensions*>(arg);
@@ -311,7 +319,8 @@ TEST_F(ServerHandshakeTest, EncryptThenMacIsOffByDefaultAndOnWhenConfigured) {
     ServerHelloExtensions seen;
     SSL_CTX_set_msg_callback(client.ctx.get(), ServerHelloExtensions::onMessage);
     SSL_CTX_set_msg_callback_arg(client.ctx.get(), &seen);
-    ossl::SslPtr cl, server;
+    ossl::SslPtr cl;
+    ossl::SslPtr server;
     ASSERT_TRUE(connect(*ctx, client, cl, server).ok());
     ASSERT_TRUE(seen.seen);
     EXPECT_EQ(seen.encrypt_then_mac, enabled);
@@ -324,7 +333,8 @@ TEST_F(ServerHandshakeTest, SessionTicketsFollowTheOption) {
     o.session_tickets = tickets;
     auto ctx = context(o);
     ASSERT_TRUE(ctx.ok());
-    ossl::SslPtr cl, server;
+    ossl::SslPtr cl;
+    ossl::SslPtr server;
     ASSERT_TRUE(connect(*ctx, RawClient(), cl, server).ok());
     EXPECT_EQ(SSL_SESSION_has_ticket(SSL_get0_session(cl.get())), tickets ? 1 : 0);
   }
@@ -339,7 +349,8 @@ TEST_F(ServerHandshakeTest, ServerSeesTheAlertAClientRejectsItsCertificateWith) 
   ossl::X509StorePtr empty(X509_STORE_new());
   SSL_CTX_set1_cert_store(client.ctx.get(), empty.get());
   SSL_CTX_set_verify(client.ctx.get(), SSL_VERIFY_PEER, nullptr);
-  ossl::SslPtr cl, server;
+  ossl::SslPtr cl;
+  ossl::SslPtr server;
   auto r = connect(*ctx, client, cl, server);
   ASSERT_TRUE(r.server.failed) << r.describe();
   EXPECT_EQ(receivedAlertOf(r.server.code), 48);

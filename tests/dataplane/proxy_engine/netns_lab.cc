@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 namespace vtps::proxy::testing {
 namespace {
@@ -52,7 +53,23 @@ int selectH2First(SSL*, const unsigned char** out, unsigned char* outlen, const 
   return SSL_TLSEXT_ERR_OK;
 }
 
+// Writes `size` bytes of patternByte(0..size-1).
+bool sendPattern(SSL* ssl, size_t size) {
+  std::string chunk;
+  for (size_t sent = 0; sent < size; sent += chunk.size()) {
+    chunk.resize(std::min<size_t>(16384, size - sent));
+    for (size_t i = 0; i < chunk.size(); ++i)
+      chunk[i] = patternByte(sent + i);
+    if (SSL_write(ssl, chunk.data(), static_cast<int>(chunk.size())) <= 0) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+char patternByte(size_t offset) {
+  return static_cast<char>('a' + offset % 26);
+}
 
 int shell(const std::string& command, std::string* output) {
   FILE* p = ::popen((command + " 2>&1").c_str(), "r");
@@ -210,6 +227,11 @@ void EchoOrigin::serve(UniqueFd fd) {
     errno = 0;
     int n = SSL_read(ssl.get(), buffer, sizeof buffer);
     if (n > 0) {
+      std::string_view got(buffer, static_cast<size_t>(n));
+      if (got.starts_with("SEND ")) {
+        if (!sendPattern(ssl.get(), std::stoul(std::string(got.substr(5))))) return;
+        continue;
+      }
       if (SSL_write(ssl.get(), buffer, n) != n) return;
       continue;
     }
@@ -284,6 +306,22 @@ std::string TlsClient::roundTrip(const std::string& data) {
     int n = SSL_read(ssl_.get(), buffer, sizeof buffer);
     if (n <= 0) break;
     got.append(buffer, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+bool TlsClient::write(const std::string& data) {
+  return connected_ && SSL_write(ssl_.get(), data.data(), static_cast<int>(data.size())) > 0;
+}
+
+std::string TlsClient::readExactly(size_t size) {
+  std::string got;
+  std::vector<char> buffer(65536);
+  while (connected_ && got.size() < size) {
+    int n = SSL_read(ssl_.get(), buffer.data(),
+                     static_cast<int>(std::min(buffer.size(), size - got.size())));
+    if (n <= 0) break;
+    got.append(buffer.data(), static_cast<size_t>(n));
   }
   return got;
 }

@@ -30,6 +30,8 @@ inline constexpr const char* kClientIp = "10.10.1.2";
 inline constexpr const char* kServerIp = "10.10.2.2";
 inline constexpr uint16_t kTlsPort = 443;
 
+char patternByte(size_t offset);
+
 // Runs `command` with /bin/sh; returns its exit status and (merged) output.
 int shell(const std::string& command, std::string* output = nullptr);
 
@@ -66,8 +68,9 @@ struct TestCert {
 };
 TestCert makeCert(const std::string& dir, const std::string& cn, const std::string& key_type);
 
-// The origin server: TLS on 10.10.2.2:443 in the server namespace; echoes what it reads. It
-// selects "h2" when offered (so HTTP/2 reaches the origin unless the proxy downgrades).
+// The origin server: TLS on 10.10.2.2:443 in the server namespace; echoes what it reads, except
+// "SEND n", which it answers with n bytes of patternByte(). It selects "h2" when offered (so
+// HTTP/2 reaches the origin unless the proxy downgrades).
 class EchoOrigin {
  public:
   EchoOrigin(const NetnsLab& lab, const TestCert& cert);
@@ -104,6 +107,9 @@ class TlsClient {
   std::string alpn() const;
   // Writes `data` and reads back as many bytes; returns what was read ("" on failure).
   std::string roundTrip(const std::string& data);
+  bool write(const std::string& data);
+  // Reads until `size` bytes arrived or the connection ends.
+  std::string readExactly(size_t size);
   // Reads once: >0 bytes, 0 on close_notify/EOF, -1 on error (errno kept in lastErrno()).
   int readOnce();
   int lastErrno() const { return last_errno_; }

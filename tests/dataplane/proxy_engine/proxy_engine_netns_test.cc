@@ -212,6 +212,26 @@ TEST_F(ProxyEngineNetnsTest, DecryptsWithTheCertificateChosenBySni) {
   EXPECT_EQ(counter("npTcpProxyStats", "tcpBytesClientToServer"), 14u);
 }
 
+TEST_F(ProxyEngineNetnsTest, RelaysMegabytesIntactThroughTheDecryptingPath) {
+  startEngine(baseConfig());
+  constexpr size_t kSize = 8 << 20;
+  {
+    TlsClient a(*lab_, "a.test");
+    ASSERT_TRUE(a.connected()) << a.error();
+    ASSERT_TRUE(a.write("SEND " + std::to_string(kSize)));
+    std::string body = a.readExactly(kSize);
+    ASSERT_EQ(body.size(), kSize);
+    size_t mismatches = 0;
+    for (size_t i = 0; i < kSize; ++i)
+      mismatches += body[i] != testing::patternByte(i);
+    EXPECT_EQ(mismatches, 0u);
+  }
+  auto records = sink_.waitRecords(1);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].bytes_server_to_client, kSize);
+  EXPECT_EQ(counter("npTcpProxyStats", "tcpBytesServerToClient"), kSize);
+}
+
 TEST_F(ProxyEngineNetnsTest, InstallsAndRemovesItsOwnTproxyRules) {
   startEngine(baseConfig(), /*engine_rules=*/true);
   {

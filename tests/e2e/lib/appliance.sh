@@ -20,8 +20,9 @@ vtps_paths() {
 
 # vtps_config_text [max=N] [over=bypass|block] [exceptions=CIDR,...] [downgrade=true|false]
 #                  [protocols=TLSv1.2,TLSv1.3] [logging=true|false]
-# Two server proxies: web-rsa (10.10.2.2:443, RSA certificates for web1.test, web2.test) and
-# web-ec (10.10.2.3:443, ECDSA certificates), each with its policy in profile "default".
+# Two server proxies: web-rsa (10.10.2.2:443, RSA certificates for web1.test, web2.test, default
+# suites) and web-ec (10.10.2.3:443, ECDSA certificates and suites), each with its policy in
+# profile "default".
 vtps_config_text() {
   vtps_paths
   local max=10000 over=bypass exceptions="" downgrade=true protocols="TLSv1.2, TLSv1.3"
@@ -38,6 +39,13 @@ vtps_config_text() {
     esac
   done
   exceptions=${exceptions//,/, }
+  # A server proxy's default suites are the RSA ones (the documented default): the ECDSA proxy
+  # names its suites.
+  local ec_suites="TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
+  ec_suites+=", TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+  if [[ $protocols == *TLSv1.3* ]]; then
+    ec_suites="TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, $ec_suites"
+  fi
   cat <<EOF
 device:
   dataplane: kernel
@@ -64,6 +72,7 @@ ssl:
       decrypted-service: http
       certificates: [web1-ec, web2-ec]
       protocols: [$protocols]
+      cipher-suites: [$ec_suites]
       logging: $logging
       http2-to-http1-downgrade: $downgrade
 profiles:
@@ -149,4 +158,27 @@ e2e_curl() {
   shift 2
   in_cli curl -sS --max-time 60 --resolve "$host:443:$addr" --cacert "$E2E_TMP/pki/trust.pem" \
     "$@"
+}
+
+# e2e_curl_issuer HOST ADDR [CURL_ARGS...]: the issuer of the certificate curl verified for
+# https://HOST/hello, as curl -v prints it ("O=vtps-e2e; CN=vtps-e2e Signing CA").
+e2e_curl_issuer() {
+  local host=$1 addr=$2
+  shift 2
+  e2e_curl "$host" "$addr" -v -o /dev/null "$@" "https://$host/hello" 2>&1 |
+    sed -n 's/^\*  issuer: //p' | head -n 1
+}
+
+# ssl_log_field SELECT FIELD: FIELD of the last SSL log entry matching the jq condition SELECT.
+ssl_log_field() { jq -rs "map(select($1)) | last | .$2" "$E2E_LOG_DIR/ssl.log"; }
+
+# e2e_wait_sessions N: waits until vtpsd reports N live sessions.
+e2e_wait_sessions() {
+  local want=$1 i n=""
+  for ((i = 0; i < 100; i++)); do
+    n=$(vtpsctl status --json | jq -r .live_sessions)
+    [ "$n" = "$want" ] && return 0
+    sleep 0.1
+  done
+  e2e_fail "vtpsd reports $n live sessions, expected $want"
 }

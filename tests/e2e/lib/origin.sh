@@ -15,6 +15,7 @@ origin_write_content() {
   head -c $((10 * 1024 * 1024)) /dev/urandom >"$E2E_TMP/www/file10m"
   printf 'hello from ORIGIN\n' >"$E2E_TMP/www/hello"
   chmod -R a+rX "$E2E_TMP/www"
+  # shellcheck disable=SC2034  # read by the cases
   E2E_FILE10M_SHA256=$(e2e_sha256 "$E2E_TMP/www/file10m")
 }
 

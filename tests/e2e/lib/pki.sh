@@ -82,10 +82,11 @@ pki_vtps() {
 pki_fingerprint() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
 
 # pki_presented_fingerprint HOST ADDR [OPENSSL_ARGS...]: the fingerprint of the certificate the
-# client sees when it connects to ADDR:443 with SNI HOST.
+# client sees when it connects to ADDR:443 with SNI HOST (no SNI when HOST is empty).
 pki_presented_fingerprint() {
-  local host=$1 addr=$2
+  local host=$1 addr=$2 sni=(-noservername)
   shift 2
-  in_cli openssl s_client -connect "$addr:443" -servername "$host" "$@" </dev/null 2>/dev/null |
+  [ -z "$host" ] || sni=(-servername "$host")
+  in_cli openssl s_client -connect "$addr:443" "${sni[@]}" "$@" </dev/null 2>/dev/null |
     openssl x509 -noout -fingerprint -sha256 | cut -d= -f2
 }

@@ -11,6 +11,8 @@
 # E2E_BUILD_DIR — build directory used for those defaults (default: REPO/build);
 # E2E_KEEP=1 keeps the temp directory of a passing run too.
 
+shopt -s inherit_errexit
+
 E2E_NS_CLI=vtps-cli
 E2E_NS_APP=vtps-app
 E2E_NS_SRV=vtps-srv
@@ -142,6 +144,11 @@ topo_up() {
   ip -n "$E2E_NS_CLI" route add default via "$E2E_APP_CLI_IP"
   ip -n "$E2E_NS_SRV" route add default via "$E2E_APP_SRV_IP"
   in_app sysctl -qw net.ipv4.ip_forward=1
+  # Small socket buffers on the client and the appliance keep a rate-limited download's session
+  # live on the appliance until the client has read nearly all of it (cases that act on a live
+  # session rely on this); the defaults would let ~10 MiB sit in buffers.
+  in_cli sysctl -qw net.ipv4.tcp_rmem="4096 131072 262144"
+  in_app sysctl -qw net.ipv4.tcp_wmem="4096 16384 262144"
   e2e_log "topology up: $E2E_NS_CLI ($E2E_CLIENT_IP) -> $E2E_NS_APP -> $E2E_NS_SRV" \
     "($E2E_SERVER_IP, $E2E_SERVER2_IP); files in $E2E_TMP"
 }
@@ -159,8 +166,11 @@ e2e_wait_for() {
 
 e2e_sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
+# shellcheck source=tests/e2e/lib/pki.sh
 source "$(dirname "${BASH_SOURCE[0]}")/pki.sh"
+# shellcheck source=tests/e2e/lib/origin.sh
 source "$(dirname "${BASH_SOURCE[0]}")/origin.sh"
+# shellcheck source=tests/e2e/lib/appliance.sh
 source "$(dirname "${BASH_SOURCE[0]}")/appliance.sh"
 
 # e2e_setup [CONFIG_SETTINGS...]: everything most cases need — the topology, both PKIs, nginx,
