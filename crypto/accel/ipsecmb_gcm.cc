@@ -137,7 +137,7 @@ int GcmCipher::process(unsigned char* out, size_t* outl, const unsigned char* in
   if (tls_aad_len_ != kUnset) return tlsCipher(out, outl, in, inl);
   *outl = 0;
   if (!key_set_ || iv_state_ == IvState::kFinished) return 0;
-  if (iv_state_ == IvState::kUnset && (!enc_ || !generateRandomIv())) return 0;
+  if (iv_state_ == IvState::kNotSet && (!enc_ || !generateRandomIv())) return 0;
 
   if (in == nullptr) {  // final
     if (!enc_ && tag_len_ == kUnset) {

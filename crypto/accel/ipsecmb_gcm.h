@@ -4,6 +4,10 @@
 // were written against it, see the same behaviour.
 #pragma once
 
+// Without this the header #defines pre-0.53 names such as SHA1 that collide with OpenSSL's.
+#ifndef NO_COMPAT_IMB_API_053
+#define NO_COMPAT_IMB_API_053
+#endif
 #include <intel-ipsec-mb.h>
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
@@ -80,7 +84,7 @@ class alignas(64) GcmCipher {
   size_t keyLen() const { return key_len_; }
 
  private:
-  enum class IvState { kUnset, kBuffered, kStarted, kFinished };
+  enum class IvState { kNotSet, kBuffered, kStarted, kFinished };
 
   GcmCipher(const GcmCipher&) = default;
 
@@ -108,7 +112,7 @@ class alignas(64) GcmCipher {
   bool enc_ = true;
   bool key_set_ = false;
 
-  IvState iv_state_ = IvState::kUnset;
+  IvState iv_state_ = IvState::kNotSet;
   size_t iv_len_ = kDefaultIvLen;
   unsigned char iv_[kMaxIvLen] = {};     // the context's IV (TLS 1.2: fixed part + counter)
   unsigned char op_iv_[kMaxIvLen] = {};  // the IV the pending or running operation uses

@@ -11,7 +11,7 @@ namespace vtps::accel::ipsecmb {
 
 int GcmCipher::getIv(OSSL_PARAM* p) {
   // Asking for the IV before any was set makes one, as for an encryption that starts now.
-  if (iv_state_ == IvState::kUnset) {
+  if (iv_state_ == IvState::kNotSet) {
     if (tls_aad_len_ != kUnset || !enc_ || !generateRandomIv()) return 0;
   }
   if (p->data != nullptr && iv_len_ > p->data_size) {
@@ -108,7 +108,7 @@ int GcmCipher::setIvLen(const OSSL_PARAM* p) {
   }
   if (sz != iv_len_) {
     // An IV that was set or generated for the old length is no longer usable.
-    if (iv_state_ != IvState::kUnset) iv_state_ = IvState::kFinished;
+    if (iv_state_ != IvState::kNotSet) iv_state_ = IvState::kFinished;
     iv_len_ = sz;
   }
   return 1;

@@ -2,7 +2,8 @@
 // registration in a library context.
 #include "crypto/accel/ipsecmb_provider.h"
 
-#include <intel-ipsec-mb.h>
+#include "crypto/accel/ipsecmb_gcm.h"
+
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -13,7 +14,6 @@
 
 #include <fmt/format.h>
 
-#include "crypto/accel/ipsecmb_gcm.h"
 #include "crypto/ossl.h"
 
 namespace vtps::accel {
@@ -140,6 +140,7 @@ Result<IpsecMbInfo> ipsecMbInfo() {
   info.arch = archName(m->used_arch);
   info.vaes = m->used_arch == IMB_ARCH_AVX512 && (m->features & IMB_FEATURE_VAES) != 0 &&
               (m->features & IMB_FEATURE_VPCLMULQDQ) != 0;
+  info.preferredByDefault = info.vaes;
   return info;
 }
 

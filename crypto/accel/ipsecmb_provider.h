@@ -24,6 +24,11 @@ struct IpsecMbInfo {
   std::string libraryVersion;  // "1.3.0"
   std::string arch;            // "avx512", "avx2", "avx", "sse" or "no-aesni"
   bool vaes = false;           // the wide VAES/VPCLMULQDQ GCM code is in use
+  // Whether TLS contexts should prefer the provider on this CPU. True only on the code path the
+  // benchmark measured faster than OpenSSL at every record size (VAES, AVX-512: 1.0-1.3x at
+  // 64 B, 1.6-1.9x at 1,400 B, 2.2-2.9x at 16 KiB; docs/performance.md). Elsewhere OpenSSL's own
+  // AES-NI code stays in charge until measured.
+  bool preferredByDefault = false;
 };
 
 // Initialises the library's process-wide manager on first use (init_mb_mgr_auto). Errors when the

@@ -8,6 +8,7 @@
 #include <openssl/proverr.h>
 #include <openssl/provider.h>
 #include <openssl/rand.h>
+#include <openssl/randerr.h>
 
 #include <atomic>
 #include <mutex>
@@ -263,7 +264,16 @@ Status installCpuSeedSource(OSSL_LIB_CTX* libctx) {
       return ossl::error(op, "load provider vtps-seed");
     }
   }
+  const std::string too_late = op +
+                               ": the primary DRBG of this library context already exists; "
+                               "install the seed source before the first use of random numbers";
   if (RAND_set_seed_source_type(libctx, kSeedSourceName, kSeedProperties) != 1) {
+    // Newer 3.0 releases refuse outright once the primary DRBG exists; older ones accept the
+    // setting and ignore it, which the check below catches.
+    if (ERR_GET_REASON(ERR_peek_last_error()) == RAND_R_ALREADY_INSTANTIATED) {
+      ERR_clear_error();
+      return makeError(too_late);
+    }
     return ossl::error(op, "RAND_set_seed_source_type");
   }
   Result<SeedProviderCounters> before = seedProviderCounters(libctx);
@@ -271,10 +281,7 @@ Status installCpuSeedSource(OSSL_LIB_CTX* libctx) {
   if (RAND_get0_primary(libctx) == nullptr) return ossl::error(op, "create the primary DRBG");
   Result<SeedProviderCounters> after = seedProviderCounters(libctx);
   if (!after.ok()) return Error{op + ": " + after.message()};
-  if (after->contexts == before->contexts) {
-    return makeError(op + ": the primary DRBG of this library context already exists; install the "
-                          "seed source before the first use of random numbers");
-  }
+  if (after->contexts == before->contexts) return makeError(too_late);
   if (after->seedRequests == before->seedRequests) {
     return makeError(op + ": the primary DRBG did not take its seed from the provider");
   }

@@ -1,4 +1,5 @@
 #include "dataplane/filter/address_group.h"
+#include "dataplane/filter/quoted.h"
 
 #include <charconv>
 #include <cstdio>
@@ -9,7 +10,7 @@ namespace {
 // Variables may reference variables; a chain deeper than this is a definition loop.
 constexpr int kMaxVariableDepth = 16;
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+using detail::quoted;
 
 std::optional<uint32_t> parseDecimal(std::string_view s, uint32_t max) {
   if (s.empty() || s.size() > 10) return std::nullopt;

@@ -1,6 +1,7 @@
 #include "dataplane/filter/pcap_writer.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace vtps::filter {
@@ -17,16 +18,8 @@ constexpr size_t kRecordHeader = 16;
 constexpr uint32_t kClientIsn = 0x10000000;
 constexpr uint32_t kServerIsn = 0x20000000;
 
-void putHost32(std::vector<uint8_t>& out, uint32_t v) {
-  uint8_t b[4];
-  std::memcpy(b, &v, 4);
-  out.insert(out.end(), b, b + 4);
-}
-void putHost16(std::vector<uint8_t>& out, uint16_t v) {
-  uint8_t b[2];
-  std::memcpy(b, &v, 2);
-  out.insert(out.end(), b, b + 2);
-}
+void putHost32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+void putHost16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
 void putBe16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);
@@ -54,13 +47,14 @@ PcapWriter::PcapWriter(uint32_t client_ip, uint16_t client_port, uint32_t server
     : client_{client_ip, client_port, kClientIsn},
       server_{server_ip, server_port, kServerIsn},
       max_bytes_(max_bytes) {
-  putHost32(bytes_, 0xa1b2c3d4);  // microsecond timestamps, writer's byte order
-  putHost16(bytes_, 2);
-  putHost16(bytes_, 4);
-  putHost32(bytes_, 0);  // thiszone
-  putHost32(bytes_, 0);  // sigfigs
-  putHost32(bytes_, 65535);
-  putHost32(bytes_, kLinktypeRaw);
+  // The pcap file header, in the writer's byte order (readers detect it from the magic).
+  std::array<uint8_t, 24> header{};
+  putHost32(header.data(), 0xa1b2c3d4);  // microsecond timestamps
+  putHost16(header.data() + 4, 2);
+  putHost16(header.data() + 6, 4);
+  putHost32(header.data() + 16, 65535);  // snaplen; thiszone and sigfigs stay 0
+  putHost32(header.data() + 20, kLinktypeRaw);
+  bytes_.assign(header.begin(), header.end());
   writePacket(client_, server_, kSyn, {}, start);
   writePacket(server_, client_, kSyn | kAck, {}, start);
   writePacket(client_, server_, kAck, {}, start);
@@ -87,13 +81,14 @@ bool PcapWriter::writePacket(Side& from, const Side& to, uint8_t flags,
     return false;
   }
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()).count();
-  putHost32(bytes_, static_cast<uint32_t>(us / 1'000'000));
-  putHost32(bytes_, static_cast<uint32_t>(us % 1'000'000));
-  putHost32(bytes_, static_cast<uint32_t>(ip_len));
-  putHost32(bytes_, static_cast<uint32_t>(ip_len));
   size_t at = bytes_.size();
-  bytes_.resize(at + kIpHeader + kTcpHeader);
-  uint8_t* ip = bytes_.data() + at;
+  bytes_.resize(at + kRecordHeader + ip_len);
+  uint8_t* record = bytes_.data() + at;
+  putHost32(record, static_cast<uint32_t>(us / 1'000'000));
+  putHost32(record + 4, static_cast<uint32_t>(us % 1'000'000));
+  putHost32(record + 8, static_cast<uint32_t>(ip_len));
+  putHost32(record + 12, static_cast<uint32_t>(ip_len));
+  uint8_t* ip = record + kRecordHeader;
   ip[0] = 0x45;
   putBe16(ip + 2, static_cast<uint16_t>(ip_len));
   putBe16(ip + 4, ip_id_++);
@@ -122,7 +117,7 @@ bool PcapWriter::writePacket(Side& from, const Side& to, uint8_t flags,
   // The payload continues the 16-bit word stream after the 20-byte (even) header.
   acc = sum16(payload.data(), payload.size(), acc);
   putBe16(tcp + 16, fold(acc));
-  bytes_.insert(bytes_.end(), payload.begin(), payload.end());
+  if (!payload.empty()) std::memcpy(tcp + kTcpHeader, payload.data(), payload.size());
   from.seq += static_cast<uint32_t>(payload.size()) + ((flags & (kSyn | kFin)) != 0 ? 1 : 0);
   ++packets_;
   return true;

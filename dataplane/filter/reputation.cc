@@ -1,4 +1,5 @@
 #include "dataplane/filter/reputation.h"
+#include "dataplane/filter/quoted.h"
 
 #include <algorithm>
 #include <bit>
@@ -11,7 +12,7 @@
 namespace vtps::filter {
 namespace {
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+using detail::quoted;
 
 std::string lowerCopy(std::string_view s) {
   std::string out(s);

@@ -1,24 +1,17 @@
 #include "dataplane/filter/rule_builder.h"
 
-#include <hs.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <memory>
 #include <string>
 
+#include "dataplane/filter/hyperscan_databases.h"
+#include "dataplane/filter/quoted.h"
+
 namespace vtps::filter::detail {
 namespace {
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-struct HsCompileErrorDeleter {
-  void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
-};
-struct HsDatabaseDeleter {
-  void operator()(hs_database_t* d) const { hs_free_database(d); }
-};
 
 // Suricata's classification.config: classtype -> default priority.
 constexpr std::array<std::pair<std::string_view, uint32_t>, 43> kClasstypes{{
@@ -200,8 +193,8 @@ Status hyperscanAccepts(const PcreMatch& pcre) {
   hs_compile_error_t* raw_err = nullptr;
   hs_error_t rc = hs_compile(pcre.expression.c_str(), pcre.hs_flags, HS_MODE_BLOCK, nullptr,
                              &raw_db, &raw_err);
-  std::unique_ptr<hs_database_t, HsDatabaseDeleter> db(raw_db);
-  std::unique_ptr<hs_compile_error_t, HsCompileErrorDeleter> err(raw_err);
+  hs::DatabasePtr db(raw_db);
+  hs::CompileErrorPtr err(raw_err);
   if (rc != HS_SUCCESS) {
     return makeError("pcre " + quoted(pcre.text) + " is not supported by Hyperscan: " +
                      (err ? err->message : "error " + std::to_string(rc)));

@@ -12,11 +12,12 @@
 #include <sstream>
 
 #include "dataplane/filter/rule_builder.h"
+#include "dataplane/filter/quoted.h"
 
 namespace vtps::filter {
 namespace {
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+using detail::quoted;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {

@@ -48,9 +48,15 @@ TEST(CpuFeaturesTest, MatchesProcCpuinfoFlags) {
 
 TEST(CpuFeaturesTest, VectorFeaturesRequireOsState) {
   CpuFeatures f = detectCpuFeatures();
-  if (f.avx2 || f.vaes || f.vpclmulqdq) EXPECT_TRUE(f.osAvxState);
-  if (f.avx512f) EXPECT_TRUE(f.osAvx512State);
-  if (f.osAvx512State) EXPECT_TRUE(f.osAvxState);
+  if (f.avx2 || f.vaes || f.vpclmulqdq) {
+    EXPECT_TRUE(f.osAvxState);
+  }
+  if (f.avx512f) {
+    EXPECT_TRUE(f.osAvx512State);
+  }
+  if (f.osAvx512State) {
+    EXPECT_TRUE(f.osAvxState);
+  }
   EXPECT_FALSE(f.vendor.empty());
 }
 

@@ -3,6 +3,7 @@
 // does not offer. Every vector is also run through OpenSSL's default provider, so a typing error
 // in a vector shows up as a failure of both.
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 
 #include "gcm_test_util.h"
 
@@ -121,8 +122,8 @@ TEST_P(GcmVectorTest, TruncatedTagsArePrefixesAndVerify) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Providers, GcmVectorTest, ::testing::Values(true, false),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "IpsecMb" : "OpenSslDefault";
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "IpsecMb" : "OpenSslDefault";
                          });
 
 TEST(IpsecMbProviderTest, ServesBothKeySizesUnderItsName) {
@@ -150,6 +151,10 @@ TEST(IpsecMbProviderTest, InfoNamesLibraryAndArchitecture) {
   EXPECT_EQ(info->libraryVersion, "1.3.0");
   EXPECT_FALSE(info->arch.empty());
   EXPECT_EQ(info->arch.find("unknown"), std::string::npos);
+  EXPECT_EQ(info->preferredByDefault, info->vaes);
+  if (info->vaes) {
+    EXPECT_EQ(info->arch, "avx512");
+  }
 }
 
 TEST(IpsecMbProviderTest, PreferringRequiresLoadingFirst) {

@@ -41,7 +41,9 @@ class AccelTls {
  public:
   explicit AccelTls(bool prefer = true) : libctx_(OSSL_LIB_CTX_new()), id_(makeSelfSigned()) {
     EXPECT_TRUE(loadIpsecMbProvider(libctx_.get()).ok());
-    if (prefer) EXPECT_TRUE(preferIpsecMbProvider(libctx_.get()).ok());
+    if (prefer) {
+      EXPECT_TRUE(preferIpsecMbProvider(libctx_.get()).ok());
+    }
   }
 
   ossl::SslCtxPtr context(bool accelerated, bool server, const Suite& suite) const {
@@ -112,10 +114,10 @@ TEST_P(InMemoryTlsTest, SessionRunsThroughTheProviderOnOneSide) {
 
 INSTANTIATE_TEST_SUITE_P(
     Suites, InMemoryTlsTest, ::testing::Combine(::testing::ValuesIn(kSuites), ::testing::Bool()),
-    [](const ::testing::TestParamInfo<std::tuple<Suite, bool>>& info) {
-      std::string name = std::get<0>(info.param).name;
+    [](const ::testing::TestParamInfo<std::tuple<Suite, bool>>& p) {
+      std::string name = std::get<0>(p.param).name;
       for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-      return name + (std::get<1>(info.param) ? "_ProviderServer" : "_ProviderClient");
+      return name + (std::get<1>(p.param) ? "_ProviderServer" : "_ProviderClient");
     });
 
 TEST(InMemoryTlsControlTest, LoadedButNotPreferredLeavesTlsOnTheDefaultProvider) {
@@ -247,15 +249,15 @@ TEST_P(OpensslToolTlsTest, ProviderServerAgainstOpensslClient) {
   ::close(listener);
   EXPECT_TRUE(received == upload) << "server received " << received.size() << " bytes";
   EXPECT_TRUE(output == response) << "client printed " << output.size() << " bytes";
-  EXPECT_NE(client->wait(std::chrono::seconds(10)), -1);
+  EXPECT_EQ(client->wait(std::chrono::seconds(10)), 0);
   IpsecMbCounters d = delta.now();
   EXPECT_GE(d.bytesOpened, upload.size());
   EXPECT_GE(d.bytesSealed, response.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(Suites, OpensslToolTlsTest, ::testing::ValuesIn(kSuites),
-                         [](const ::testing::TestParamInfo<Suite>& info) {
-                           std::string name = info.param.name;
+                         [](const ::testing::TestParamInfo<Suite>& p) {
+                           std::string name = p.param.name;
                            for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
                            return name;
                          });

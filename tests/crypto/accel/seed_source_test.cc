@@ -2,6 +2,7 @@
 // OpenSSL seed-source provider under a library context's primary DRBG.
 #include <gtest/gtest.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -179,13 +180,17 @@ TEST(MixedEntropySourceTest, WithoutHardwareServesFromOs) {
 TEST(CpuNoiseSourceTest, FillsFromRdseedOrRdrand) {
   accel::CpuFeatures f = accel::detectCpuFeatures();
   std::unique_ptr<CpuNoiseSource> src = CpuNoiseSource::create(f.rdseed, f.rdrand);
-  if (!src) GTEST_SKIP() << "CPU has neither RDSEED nor RDRAND";
+  if (!src) {
+    GTEST_SKIP() << "CPU has neither RDSEED nor RDRAND";
+  }
   std::vector<uint8_t> out(4096);
   ASSERT_TRUE(src->fill(out));
   CpuNoiseSource::Counters c = src->counters();
   EXPECT_EQ(c.rdseedWords + c.rdrandWords, 512u);
   EXPECT_EQ(c.exhausted, 0u);
-  if (!f.rdseed) EXPECT_EQ(c.rdseedWords, 0u);
+  if (!f.rdseed) {
+    EXPECT_EQ(c.rdseedWords, 0u);
+  }
   ContinuousHealthTest t;
   EXPECT_EQ(t.feed(out), Health::kPass);
   EXPECT_EQ(CpuNoiseSource::create(false, false), nullptr);

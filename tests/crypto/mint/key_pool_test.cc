@@ -143,8 +143,9 @@ TEST(KeyPoolTest, DestructionStopsRefillPromptly) {
     ASSERT_NE(pool, nullptr);
     std::this_thread::sleep_for(milliseconds(20));
   }
-  // At most one in-flight generation (an RSA key: well under 5 s) is waited for.
-  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(5));
+  // At most one in-flight generation is waited for (an RSA key: ~0.2 s, seconds on a loaded
+  // host), not the 1000 RSA keys the queue asks for.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(30));
 }
 
 TEST(KeyPoolTest, PrepareLeafKeyPutsThePublicKeyIntoABlankCertificate) {
