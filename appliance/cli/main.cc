@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   vtps::cli::addConfigCommands(app, ctx);
   vtps::cli::addTrustStoreCommands(app, ctx);
   vtps::cli::addDaemonCommands(app, ctx);  // after addConfigCommands: adds `config apply`
+  vtps::cli::addExclusionCommands(app, ctx);
+  vtps::cli::addDeployCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -147,6 +147,9 @@ struct DecryptionPolicy {
   std::vector<std::string> categories;
   std::vector<std::string> category_overrides;
   std::vector<std::string> domains;  // exact or "*.suffix"
+  // Files of more domains, one pattern per line ('#' comments), e.g. the shipped Default Client
+  // Decryption Policy (/etc/vtps/default-decryption-policy.txt); read when the config is applied.
+  std::vector<std::string> domain_files;
   Marks marks;
 };
 
@@ -155,6 +158,9 @@ struct DomainExclusions {
   std::vector<std::string> domains;
   int auto_failure_threshold = 3;    // failures of one domain ...
   int auto_failure_window_s = 300;   // ... within this many seconds exclude it
+  // Where the exclusions added at run time (automatic ones, `vtpsctl exclusions add`) persist;
+  // empty: domain-exclusions.json in device.keystore.
+  std::string state_file;
   Marks marks;
 };
 
@@ -202,6 +208,9 @@ struct Config {
   std::vector<TrustStore> trust_stores;
   std::vector<DecryptionPolicy> decryption_policies;
   DomainExclusions domain_exclusions;
+  // ssl.category-files: "DOMAIN CATEGORY" list files that give decryption policy categories
+  // their domains (format in dataplane/proxy/category_list.h and docs/client-inspection.md).
+  std::vector<std::string> category_files;
   std::vector<Profile> profiles;
   Filters filters;
 

@@ -170,6 +170,7 @@ void readDecryptionPolicy(MapReader& r, DecryptionPolicy& p) {
   r.strings("categories", p.categories);
   r.strings("category-overrides", p.category_overrides);
   r.strings("domains", p.domains);
+  r.strings("domain-files", p.domain_files);
 }
 
 void readDomainExclusions(MapReader& r, DomainExclusions& e) {
@@ -177,6 +178,7 @@ void readDomainExclusions(MapReader& r, DomainExclusions& e) {
   r.strings("domains", e.domains);
   r.integer("auto-failure-threshold", e.auto_failure_threshold);
   r.integer("auto-failure-window", e.auto_failure_window_s);
+  r.string("state-file", e.state_file);
 }
 
 void readServerPolicy(MapReader& r, SslServerPolicy& p) {
@@ -219,6 +221,7 @@ void readConfig(ReadContext& ctx, const YAML::Node& root, Config& c) {
     ssl.objects<DecryptionPolicy>("decryption-policies", c.decryption_policies,
                                   readDecryptionPolicy);
     ssl.object<DomainExclusions>("domain-exclusions", c.domain_exclusions, readDomainExclusions);
+    ssl.strings("category-files", c.category_files);
   });
   r.objects<Profile>("profiles", c.profiles, readProfile);
   r.object<Filters>("filters", c.filters, [](MapReader& f, Filters& out) {

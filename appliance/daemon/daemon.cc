@@ -83,29 +83,14 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
                      report.report());
   }
 
+  // The socket first: it refuses when another vtpsd owns it, before this one touches the TPROXY
+  // rules that one installed. Requests wait in the backlog until run() serves them.
+  VTPS_RETURN_IF_ERROR(openControlLoop(device.control_socket));
+
   auto engine =
       proxy::ProxyEngine::create(proxy::EngineOptions{}, config, *p.keystore, *p.sink, nullptr);
   if (!engine.ok()) return makeError("start: proxy engine: " + engine.message());
   p.engine = std::move(*engine);
-
-  sigset_t signals = controlSignals();
-  p.signal_fd.reset(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
-  if (!p.signal_fd) return makeError("start: signalfd: " + errnoText(errno));
-  auto control = mgmt::ControlServer::create(
-      device.control_socket, [this](const mgmt::Json& request) { return handleRequest(request); });
-  if (!control.ok()) return makeError("start: " + control.message());
-  p.control = std::move(*control);
-
-  p.epoll_fd.reset(::epoll_create1(EPOLL_CLOEXEC));
-  if (!p.epoll_fd) return makeError("start: epoll_create1: " + errnoText(errno));
-  for (int fd : {p.signal_fd.get(), p.control->pollFd()}) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    if (::epoll_ctl(p.epoll_fd.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-      return makeError("start: epoll_ctl: " + errnoText(errno));
-    }
-  }
 
   if (!options_.pid_file.empty()) {
     auto written =
@@ -121,6 +106,30 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
                 plural(config_->server_proxies.size(), "server proxy", "server proxies") +
                 ", proxy listening on 127.0.0.1:" + std::to_string(p.engine->listenPort()) +
                 ", control socket " + device.control_socket);
+  return {};
+}
+
+// The control loop's inputs: the signals (signalfd) and the control socket, in one epoll set.
+Status Daemon::openControlLoop(const std::string& socket_path) {
+  Parts& p = *parts_;
+  sigset_t signals = controlSignals();
+  p.signal_fd.reset(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!p.signal_fd) return makeError("start: signalfd: " + errnoText(errno));
+  auto control = mgmt::ControlServer::create(
+      socket_path, [this](const mgmt::Json& request) { return handleRequest(request); });
+  if (!control.ok()) return makeError("start: " + control.message());
+  p.control = std::move(*control);
+
+  p.epoll_fd.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!p.epoll_fd) return makeError("start: epoll_create1: " + errnoText(errno));
+  for (int fd : {p.signal_fd.get(), p.control->pollFd()}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (::epoll_ctl(p.epoll_fd.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      return makeError("start: epoll_ctl: " + errnoText(errno));
+    }
+  }
   return {};
 }
 

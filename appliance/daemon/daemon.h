@@ -61,6 +61,7 @@ class Daemon {
   explicit Daemon(DaemonOptions options);
 
   Status start(std::shared_ptr<const config::Config> config);
+  Status openControlLoop(const std::string& socket_path);
   // Validates (keystore references included) and applies; logs the outcome to system.log.
   ApplyOutcome applyLoaded(config::LoadResult loaded, const std::string& source,
                            const std::string& event);

@@ -19,7 +19,8 @@
 namespace vtps::telemetry {
 namespace {
 
-constexpr std::array<std::string_view, kLogFileCount> kLogFileNames = {"ssl.log", "system.log"};
+constexpr std::array<std::string_view, kLogFileCount> kLogFileNames = {"ssl.log", "system.log",
+                                                                       "failed.log"};
 
 std::string errnoText(int err) {
   return std::strerror(err);

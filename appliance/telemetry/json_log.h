@@ -18,9 +18,9 @@ namespace vtps::telemetry {
 using Json = nlohmann::ordered_json;
 
 // The log files this writer owns.
-enum class LogFile { kSsl, kSystem };
-inline constexpr int kLogFileCount = 2;
-// "ssl.log", "system.log".
+enum class LogFile { kSsl, kSystem, kFailed };
+inline constexpr int kLogFileCount = 3;
+// "ssl.log", "system.log", "failed.log".
 std::string_view fileName(LogFile file);
 
 struct JsonLogOptions {

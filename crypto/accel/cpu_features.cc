@@ -1,12 +1,11 @@
 #include "crypto/accel/cpu_features.h"
 
 #include <cpuid.h>
+#include <fmt/format.h>
 
 #include <array>
 #include <cstdint>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace vtps::accel {
 namespace {
@@ -22,7 +21,9 @@ CpuidRegs cpuid(uint32_t leaf, uint32_t sub = 0) {
   return r;
 }
 
-constexpr bool bit(uint32_t reg, unsigned n) { return ((reg >> n) & 1U) != 0; }
+constexpr bool bit(uint32_t reg, unsigned n) {
+  return ((reg >> n) & 1U) != 0;
+}
 
 // XCR0; only valid when CPUID.1:ECX.OSXSAVE is set (otherwise XGETBV faults).
 uint64_t readXcr0() {
@@ -86,9 +87,9 @@ CpuFeatures detectCpuFeatures() {
 
 std::vector<NamedFeature> listCpuFeatures(const CpuFeatures& f) {
   return {
-      {"aes", f.aesni},   {"pclmulqdq", f.pclmulqdq},   {"avx2", f.avx2},
-      {"avx512f", f.avx512f}, {"vaes", f.vaes},         {"vpclmulqdq", f.vpclmulqdq},
-      {"rdrand", f.rdrand}, {"rdseed", f.rdseed},       {"sha_ni", f.shaNi},
+      {"aes", f.aesni},       {"pclmulqdq", f.pclmulqdq}, {"avx2", f.avx2},
+      {"avx512f", f.avx512f}, {"vaes", f.vaes},           {"vpclmulqdq", f.vpclmulqdq},
+      {"rdrand", f.rdrand},   {"rdseed", f.rdseed},       {"sha_ni", f.shaNi},
   };
 }
 
@@ -116,10 +117,13 @@ std::string describeCpuFeatures(const CpuFeatures& f) {
   }
   out += fmt::format("os vector state: avx {}, avx-512 {}\n", f.osAvxState ? "yes" : "no",
                      f.osAvx512State ? "yes" : "no");
-  for (const std::string& w : performanceModeWarnings(f)) out += "warning: " + w + "\n";
+  for (const std::string& w : performanceModeWarnings(f))
+    out += "warning: " + w + "\n";
   return out;
 }
 
-std::string describeCpuFeatures() { return describeCpuFeatures(detectCpuFeatures()); }
+std::string describeCpuFeatures() {
+  return describeCpuFeatures(detectCpuFeatures());
+}
 
 }  // namespace vtps::accel

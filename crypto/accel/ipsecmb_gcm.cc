@@ -27,13 +27,13 @@ void increment64(unsigned char* counter) {
 
 GcmFunctions gcmFunctions(const IMB_MGR& m, size_t key_len) {
   if (key_len == IMB_GCM_128_KEY_LEN) {
-    return {m.gcm128_pre,        m.gcm128_init,        m.gcm128_init_var_iv,
-            m.gcm128_enc_update, m.gcm128_dec_update,  m.gcm128_enc_finalize,
-            m.gcm128_dec_finalize, m.gcm128_enc,       m.gcm128_dec};
+    return {m.gcm128_pre,          m.gcm128_init,       m.gcm128_init_var_iv,
+            m.gcm128_enc_update,   m.gcm128_dec_update, m.gcm128_enc_finalize,
+            m.gcm128_dec_finalize, m.gcm128_enc,        m.gcm128_dec};
   }
-  return {m.gcm256_pre,        m.gcm256_init,       m.gcm256_init_var_iv,
-          m.gcm256_enc_update, m.gcm256_dec_update, m.gcm256_enc_finalize,
-          m.gcm256_dec_finalize, m.gcm256_enc,      m.gcm256_dec};
+  return {m.gcm256_pre,          m.gcm256_init,       m.gcm256_init_var_iv,
+          m.gcm256_enc_update,   m.gcm256_dec_update, m.gcm256_enc_finalize,
+          m.gcm256_dec_finalize, m.gcm256_enc,        m.gcm256_dec};
 }
 
 SharedCounters& sharedCounters() {
@@ -63,8 +63,8 @@ GcmCipher* GcmCipher::duplicate(const GcmCipher& other) {
   return copy;
 }
 
-int GcmCipher::init(const unsigned char* key, size_t keylen, const unsigned char* iv,
-                    size_t ivlen, const OSSL_PARAM params[], bool enc) {
+int GcmCipher::init(const unsigned char* key, size_t keylen, const unsigned char* iv, size_t ivlen,
+                    const OSSL_PARAM params[], bool enc) {
   enc_ = enc;
   if (iv != nullptr) {
     if (ivlen == 0 || ivlen > kMaxIvLen) {

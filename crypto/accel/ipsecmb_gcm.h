@@ -22,8 +22,8 @@ namespace vtps::accel::ipsecmb {
 inline constexpr size_t kDefaultIvLen = 12;
 inline constexpr size_t kMaxIvLen = 128;  // what OpenSSL's GCM accepts
 inline constexpr size_t kTagLen = 16;
-inline constexpr size_t kTlsAadLen = 13;      // EVP_AEAD_TLS1_AAD_LEN
-inline constexpr size_t kTlsFixedIvLen = 4;   // EVP_GCM_TLS_FIXED_IV_LEN
+inline constexpr size_t kTlsAadLen = 13;        // EVP_AEAD_TLS1_AAD_LEN
+inline constexpr size_t kTlsFixedIvLen = 4;     // EVP_GCM_TLS_FIXED_IV_LEN
 inline constexpr size_t kTlsExplicitIvLen = 8;  // EVP_GCM_TLS_EXPLICIT_IV_LEN
 inline constexpr size_t kUnset = static_cast<size_t>(-1);
 
@@ -55,8 +55,8 @@ struct SharedCounters {
 };
 SharedCounters& sharedCounters();
 
-// gcm_key_data must be 64-byte aligned for the AVX-512 code; the header only declares that when
-// the application defines LINUX, so the alignment is requested here.
+// The library declares gcm_key_data 64-byte aligned only when the application defines LINUX;
+// the alignment is requested here so that the AVX-512 code gets it either way.
 class alignas(64) GcmCipher {
  public:
   GcmCipher(OSSL_LIB_CTX* libctx, size_t key_len);
@@ -75,8 +75,7 @@ class alignas(64) GcmCipher {
   int final(size_t* outl);
   // OSSL_FUNC_cipher_cipher (EVP_Cipher): a whole TLS 1.2 record after TLS1 AAD was set,
   // otherwise update/final semantics with `in` null meaning final.
-  int cipher(unsigned char* out, size_t* outl, size_t outsize, const unsigned char* in,
-             size_t inl);
+  int cipher(unsigned char* out, size_t* outl, size_t outsize, const unsigned char* in, size_t inl);
 
   int getCtxParams(OSSL_PARAM params[]);
   int setCtxParams(const OSSL_PARAM params[]);
@@ -116,8 +115,8 @@ class alignas(64) GcmCipher {
   size_t iv_len_ = kDefaultIvLen;
   unsigned char iv_[kMaxIvLen] = {};     // the context's IV (TLS 1.2: fixed part + counter)
   unsigned char op_iv_[kMaxIvLen] = {};  // the IV the pending or running operation uses
-  bool iv_gen_ = false;       // TLS 1.2: fixed part set, explicit part is a counter
-  bool iv_gen_rand_ = false;  // the IV (or its explicit part) came from the DRBG
+  bool iv_gen_ = false;                  // TLS 1.2: fixed part set, explicit part is a counter
+  bool iv_gen_rand_ = false;             // the IV (or its explicit part) came from the DRBG
 
   std::vector<unsigned char> aad_;  // buffered until the first data (the API takes AAD at init)
   uint64_t data_len_ = 0;           // bytes processed under the current IV

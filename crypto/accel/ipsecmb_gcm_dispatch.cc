@@ -12,16 +12,22 @@
 namespace vtps::accel::ipsecmb {
 namespace {
 
-GcmCipher* asCipher(void* vctx) { return static_cast<GcmCipher*>(vctx); }
+GcmCipher* asCipher(void* vctx) {
+  return static_cast<GcmCipher*>(vctx);
+}
 
 template <size_t KeyLen>
 void* gcmNewCtx(void* provctx) {
   return new (std::nothrow) GcmCipher(static_cast<ProviderContext*>(provctx)->libctx, KeyLen);
 }
 
-void* gcmDupCtx(void* vctx) { return GcmCipher::duplicate(*asCipher(vctx)); }
+void* gcmDupCtx(void* vctx) {
+  return GcmCipher::duplicate(*asCipher(vctx));
+}
 
-void gcmFreeCtx(void* vctx) { delete asCipher(vctx); }
+void gcmFreeCtx(void* vctx) {
+  delete asCipher(vctx);
+}
 
 int gcmEncryptInit(void* vctx, const unsigned char* key, size_t keylen, const unsigned char* iv,
                    size_t ivlen, const OSSL_PARAM params[]) {
@@ -33,8 +39,8 @@ int gcmDecryptInit(void* vctx, const unsigned char* key, size_t keylen, const un
   return asCipher(vctx)->init(key, keylen, iv, ivlen, params, false);
 }
 
-int gcmUpdate(void* vctx, unsigned char* out, size_t* outl, size_t outsize,
-              const unsigned char* in, size_t inl) {
+int gcmUpdate(void* vctx, unsigned char* out, size_t* outl, size_t outsize, const unsigned char* in,
+              size_t inl) {
   return asCipher(vctx)->update(out, outl, outsize, in, inl);
 }
 
@@ -42,8 +48,8 @@ int gcmFinal(void* vctx, unsigned char* /*out*/, size_t* outl, size_t /*outsize*
   return asCipher(vctx)->final(outl);
 }
 
-int gcmCipher(void* vctx, unsigned char* out, size_t* outl, size_t outsize,
-              const unsigned char* in, size_t inl) {
+int gcmCipher(void* vctx, unsigned char* out, size_t* outl, size_t outsize, const unsigned char* in,
+              size_t inl) {
   return asCipher(vctx)->cipher(out, outl, outsize, in, inl);
 }
 
@@ -71,8 +77,8 @@ int gcmGetParams(OSSL_PARAM params[]) {
     p = OSSL_PARAM_locate(params, flag);
     if (p != nullptr && !OSSL_PARAM_set_int(p, 1)) return 0;
   }
-  for (const char* flag : {OSSL_CIPHER_PARAM_CTS, OSSL_CIPHER_PARAM_TLS1_MULTIBLOCK,
-                           OSSL_CIPHER_PARAM_HAS_RAND_KEY}) {
+  for (const char* flag :
+       {OSSL_CIPHER_PARAM_CTS, OSSL_CIPHER_PARAM_TLS1_MULTIBLOCK, OSSL_CIPHER_PARAM_HAS_RAND_KEY}) {
     p = OSSL_PARAM_locate(params, flag);
     if (p != nullptr && !OSSL_PARAM_set_int(p, 0)) return 0;
   }
@@ -148,7 +154,11 @@ const OSSL_DISPATCH kGcmFunctions[] = {
 
 }  // namespace
 
-const OSSL_DISPATCH* aes128GcmFunctions() { return kGcmFunctions<IMB_GCM_128_KEY_LEN>; }
-const OSSL_DISPATCH* aes256GcmFunctions() { return kGcmFunctions<IMB_GCM_256_KEY_LEN>; }
+const OSSL_DISPATCH* aes128GcmFunctions() {
+  return kGcmFunctions<IMB_GCM_128_KEY_LEN>;
+}
+const OSSL_DISPATCH* aes256GcmFunctions() {
+  return kGcmFunctions<IMB_GCM_256_KEY_LEN>;
+}
 
 }  // namespace vtps::accel::ipsecmb

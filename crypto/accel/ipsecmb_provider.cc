@@ -2,8 +2,7 @@
 // registration in a library context.
 #include "crypto/accel/ipsecmb_provider.h"
 
-#include "crypto/accel/ipsecmb_gcm.h"
-
+#include <fmt/format.h>
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -12,8 +11,8 @@
 
 #include <new>
 
-#include <fmt/format.h>
-
+#include "crypto/accel/builtin_provider.h"
+#include "crypto/accel/ipsecmb_gcm.h"
 #include "crypto/ossl.h"
 
 namespace vtps::accel {
@@ -98,7 +97,9 @@ int providerGetParams(void* /*provctx*/, OSSL_PARAM params[]) {
   return 1;
 }
 
-void providerTeardown(void* provctx) { delete static_cast<ipsecmb::ProviderContext*>(provctx); }
+void providerTeardown(void* provctx) {
+  delete static_cast<ipsecmb::ProviderContext*>(provctx);
+}
 
 const OSSL_DISPATCH kProviderFunctions[] = {
     fn(OSSL_FUNC_PROVIDER_TEARDOWN, providerTeardown),
@@ -108,8 +109,8 @@ const OSSL_DISPATCH kProviderFunctions[] = {
     {0, nullptr},
 };
 
-int providerInit(const OSSL_CORE_HANDLE* handle, const OSSL_DISPATCH* in,
-                 const OSSL_DISPATCH** out, void** provctx) {
+int providerInit(const OSSL_CORE_HANDLE* handle, const OSSL_DISPATCH* in, const OSSL_DISPATCH** out,
+                 void** provctx) {
   if (ipsecmb::manager() == nullptr) return 0;
   OSSL_FUNC_core_get_libctx_fn* get_libctx = nullptr;
   for (; in->function_id != 0; ++in) {
@@ -131,9 +132,10 @@ int providerInit(const OSSL_CORE_HANDLE* handle, const OSSL_DISPATCH* in,
 Result<IpsecMbInfo> ipsecMbInfo() {
   IMB_MGR* m = ipsecmb::manager();
   if (m == nullptr) {
-    return makeError(fmt::format("initialise intel-ipsec-mb {}: the manager could not be "
-                                 "allocated or the library's self-test failed",
-                                 imb_get_version_str()));
+    return makeError(
+        fmt::format("initialise intel-ipsec-mb {}: the manager could not be "
+                    "allocated or the library's self-test failed",
+                    imb_get_version_str()));
   }
   IpsecMbInfo info;
   info.libraryVersion = imb_get_version_str();
@@ -148,15 +150,11 @@ Status loadIpsecMbProvider(OSSL_LIB_CTX* libctx) {
   const std::string op = fmt::format("load provider {}", kIpsecMbProviderName);
   Result<IpsecMbInfo> info = ipsecMbInfo();
   if (!info.ok()) return Error{op + ": " + info.message()};
-  if (OSSL_PROVIDER_available(libctx, kIpsecMbProviderName) == 1) return Status::success();
-  if (OSSL_PROVIDER_add_builtin(libctx, kIpsecMbProviderName, providerInit) != 1) {
-    return ossl::error(op, "OSSL_PROVIDER_add_builtin");
-  }
-  // retain_fallbacks = 1: loading a provider explicitly must not switch off the default one.
-  if (OSSL_PROVIDER_try_load(libctx, kIpsecMbProviderName, 1) == nullptr) {
-    return ossl::error(op, "OSSL_PROVIDER_try_load");
-  }
-  return Status::success();
+  return loadBuiltinProvider(libctx, kIpsecMbProviderName, providerInit);
+}
+
+void unloadIpsecMbProvider(OSSL_LIB_CTX* libctx) {
+  unloadBuiltinProvider(libctx, kIpsecMbProviderName);
 }
 
 Status preferIpsecMbProvider(OSSL_LIB_CTX* libctx) {

@@ -25,9 +25,9 @@ struct IpsecMbInfo {
   std::string arch;            // "avx512", "avx2", "avx", "sse" or "no-aesni"
   bool vaes = false;           // the wide VAES/VPCLMULQDQ GCM code is in use
   // Whether TLS contexts should prefer the provider on this CPU. True only on the code path the
-  // benchmark measured faster than OpenSSL at every record size (VAES, AVX-512: 1.0-1.3x at
-  // 64 B, 1.6-1.9x at 1,400 B, 2.2-2.9x at 16 KiB; docs/performance.md). Elsewhere OpenSSL's own
-  // AES-NI code stays in charge until measured.
+  // benchmark measured faster than, or tied with, OpenSSL at every record size (VAES, AVX-512:
+  // 0.99-1.2x at 64 B, 1.5-2.2x at 1,400 B, 2.3-3.5x at 16 KiB; docs/performance.md). Elsewhere
+  // OpenSSL's own AES-NI code stays in charge until measured.
   bool preferredByDefault = false;
 };
 
@@ -40,6 +40,10 @@ Result<IpsecMbInfo> ipsecMbInfo();
 // provider only when asked (property "provider=vtps-ipsecmb") or after preferIpsecMbProvider().
 // Idempotent per library context.
 Status loadIpsecMbProvider(OSSL_LIB_CTX* libctx);
+
+// Drops the provider handle loadIpsecMbProvider keeps; call before freeing a library context that
+// is not meant to live until exit (otherwise the provider's few hundred bytes are never freed).
+void unloadIpsecMbProvider(OSSL_LIB_CTX* libctx);
 
 // Sets `libctx`'s default property query to "?provider=vtps-ipsecmb" (replacing any previous one),
 // so that SSL_CTXs created afterwards in it fetch AES-GCM from the provider. Call after

@@ -23,7 +23,9 @@ ContinuousHealthTest::Result ContinuousHealthTest::feed(std::span<const uint8_t>
   return Result::kPass;
 }
 
-void ContinuousHealthTest::reset() { *this = ContinuousHealthTest{}; }
+void ContinuousHealthTest::reset() {
+  *this = ContinuousHealthTest{};
+}
 
 std::string_view healthTestName(ContinuousHealthTest::Result result) {
   switch (result) {

@@ -17,7 +17,8 @@ class ContinuousHealthTest {
   // the cutoffs stay meaningful for RDRAND and for a partly degraded source.
   static constexpr unsigned kAssessedEntropyBits = 4;
   // Repetition count test (4.4.1): C = 1 + ceil(20 / H) for a false-alarm rate of 2^-20.
-  static constexpr unsigned kRepetitionCutoff = 1 + (20 + kAssessedEntropyBits - 1) / kAssessedEntropyBits;
+  static constexpr unsigned kRepetitionCutoff =
+      1 + (20 + kAssessedEntropyBits - 1) / kAssessedEntropyBits;
   // Adaptive proportion test (4.4.2): window 512 for non-binary samples and
   // C = 1 + CRITBINOM(512, 2^-H, 1 - 2^-20), which is 62 for H = 4 (SP 800-90B table 2).
   static constexpr unsigned kAdaptiveWindow = 512;

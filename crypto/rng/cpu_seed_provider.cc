@@ -1,5 +1,6 @@
 #include "crypto/rng/cpu_seed_provider.h"
 
+#include <fmt/format.h>
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -14,8 +15,7 @@
 #include <mutex>
 #include <string>
 
-#include <fmt/format.h>
-
+#include "crypto/accel/builtin_provider.h"
 #include "crypto/accel/cpu_features.h"
 #include "crypto/ossl.h"
 
@@ -50,11 +50,14 @@ struct SeedRandContext {
   std::mutex mu;
 };
 
-SeedRandContext* asCtx(void* vctx) { return static_cast<SeedRandContext*>(vctx); }
+SeedRandContext* asCtx(void* vctx) {
+  return static_cast<SeedRandContext*>(vctx);
+}
 
 bool fillSeed(unsigned char* out, size_t len) {
   Status s = entropySource().fill(std::span(out, len));
-  if (!s.ok()) ERR_raise_data(ERR_LIB_PROV, PROV_R_FAILED_TO_GENERATE_KEY, "%s", s.message().c_str());
+  if (!s.ok())
+    ERR_raise_data(ERR_LIB_PROV, PROV_R_ERROR_RETRIEVING_ENTROPY, "%s", s.message().c_str());
   return s.ok();
 }
 
@@ -70,7 +73,9 @@ void* seedNewCtx(void* provctx, void* parent, const OSSL_DISPATCH* /*parent_call
   return ctx;
 }
 
-void seedFreeCtx(void* vctx) { delete asCtx(vctx); }
+void seedFreeCtx(void* vctx) {
+  delete asCtx(vctx);
+}
 
 int seedInstantiate(void* vctx, unsigned int strength, int /*prediction_resistance*/,
                     const unsigned char* /*pstr*/, size_t /*pstr_len*/,
@@ -136,14 +141,18 @@ void seedClearSeed(void* /*vctx*/, unsigned char* out, size_t outlen) {
   OPENSSL_secure_clear_free(out, outlen);
 }
 
-int seedEnableLocking(void* /*vctx*/) { return 1; }
+int seedEnableLocking(void* /*vctx*/) {
+  return 1;
+}
 
 int seedLock(void* vctx) {
   asCtx(vctx)->mu.lock();
   return 1;
 }
 
-void seedUnlock(void* vctx) { asCtx(vctx)->mu.unlock(); }
+void seedUnlock(void* vctx) {
+  asCtx(vctx)->mu.unlock();
+}
 
 int seedGetCtxParams(void* vctx, OSSL_PARAM params[]) {
   OSSL_PARAM* p = OSSL_PARAM_locate(params, OSSL_RAND_PARAM_STATE);
@@ -215,7 +224,9 @@ int providerGetParams(void* /*provctx*/, OSSL_PARAM params[]) {
   return 1;
 }
 
-void providerTeardown(void* provctx) { delete static_cast<SeedProviderContext*>(provctx); }
+void providerTeardown(void* provctx) {
+  delete static_cast<SeedProviderContext*>(provctx);
+}
 
 const OSSL_DISPATCH kProviderFunctions[] = {
     fn(OSSL_FUNC_PROVIDER_TEARDOWN, providerTeardown),
@@ -255,15 +266,8 @@ Result<SeedProviderCounters> seedProviderCounters(OSSL_LIB_CTX* libctx) {
 
 Status installCpuSeedSource(OSSL_LIB_CTX* libctx) {
   const std::string op = fmt::format("install seed source {}", kSeedSourceName);
-  if (OSSL_PROVIDER_available(libctx, kSeedProviderName) != 1) {
-    if (OSSL_PROVIDER_add_builtin(libctx, kSeedProviderName, seedProviderInit) != 1) {
-      return ossl::error(op, "register provider vtps-seed");
-    }
-    // retain_fallbacks = 1: loading a provider explicitly must not switch off the default one.
-    if (OSSL_PROVIDER_try_load(libctx, kSeedProviderName, 1) == nullptr) {
-      return ossl::error(op, "load provider vtps-seed");
-    }
-  }
+  Status loaded = accel::loadBuiltinProvider(libctx, kSeedProviderName, seedProviderInit);
+  if (!loaded.ok()) return Error{op + ": " + loaded.message()};
   const std::string too_late = op +
                                ": the primary DRBG of this library context already exists; "
                                "install the seed source before the first use of random numbers";
@@ -288,7 +292,13 @@ Status installCpuSeedSource(OSSL_LIB_CTX* libctx) {
   return Status::success();
 }
 
-SeedSourceStatus cpuSeedSourceStatus() { return entropySource().status(); }
+void unloadCpuSeedSource(OSSL_LIB_CTX* libctx) {
+  accel::unloadBuiltinProvider(libctx, kSeedProviderName);
+}
+
+SeedSourceStatus cpuSeedSourceStatus() {
+  return entropySource().status();
+}
 
 void setSeedSourceEventHandler(EntropyEventHandler handler) {
   entropySource().setEventHandler(std::move(handler));

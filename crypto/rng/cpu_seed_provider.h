@@ -18,8 +18,8 @@ inline constexpr const char* kSeedSourceName = "VTPS-CPU-SEED";
 
 // Calls into one library context's instance of the provider.
 struct SeedProviderCounters {
-  uint64_t contexts = 0;     // seed-source contexts created (one per primary DRBG)
-  uint64_t seedRequests = 0; // get_seed calls: primary DRBG instantiate and reseed
+  uint64_t contexts = 0;       // seed-source contexts created (one per primary DRBG)
+  uint64_t seedRequests = 0;   // get_seed calls: primary DRBG instantiate and reseed
   uint64_t generateCalls = 0;  // direct EVP_RAND_generate calls on the seed source
 };
 
@@ -30,6 +30,10 @@ struct SeedProviderCounters {
 // with "install seed source VTPS-CPU-SEED: the primary DRBG of this library context already
 // exists; install the seed source before the first use of random numbers" otherwise.
 Status installCpuSeedSource(OSSL_LIB_CTX* libctx);
+
+// Drops the provider handle installCpuSeedSource keeps; call before freeing a library context that
+// is not meant to live until exit. Its DRBGs keep their seed source until the context is freed.
+void unloadCpuSeedSource(OSSL_LIB_CTX* libctx);
 
 // Counters of the provider instance loaded in `libctx`; an error when it is not loaded there.
 Result<SeedProviderCounters> seedProviderCounters(OSSL_LIB_CTX* libctx);

@@ -1,10 +1,9 @@
 #include "crypto/rng/mixed_entropy_source.h"
 
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 
 #include <array>
-
-#include <fmt/format.h>
 
 namespace vtps::rng {
 
@@ -21,20 +20,23 @@ std::string MixedEntropySource::mixHardware(std::span<uint8_t> out) {
     if (!hardware_->fill(chunk)) {
       ++status_.hardwareExhausted;
       OPENSSL_cleanse(noise.data(), noise.size());
-      return fmt::format("entropy: {} returned no data after retries; this seed comes from "
-                         "getrandom only",
-                         hardware_->name());
+      return fmt::format(
+          "entropy: {} returned no data after retries; this seed comes from "
+          "getrandom only",
+          hardware_->name());
     }
     ContinuousHealthTest::Result r = health_.feed(chunk);
     if (r != ContinuousHealthTest::Result::kPass) {
       ++status_.healthFailures;
       status_.hardwareInUse = false;
       OPENSSL_cleanse(noise.data(), noise.size());
-      return fmt::format("entropy: {} failed the SP 800-90B {}; hardware source disabled, seeding "
-                         "from getrandom only",
-                         hardware_->name(), healthTestName(r));
+      return fmt::format(
+          "entropy: {} failed the SP 800-90B {}; hardware source disabled, seeding "
+          "from getrandom only",
+          hardware_->name(), healthTestName(r));
     }
-    for (size_t i = 0; i < chunk.size(); ++i) out[done + i] ^= chunk[i];
+    for (size_t i = 0; i < chunk.size(); ++i)
+      out[done + i] ^= chunk[i];
     done += chunk.size();
   }
   OPENSSL_cleanse(noise.data(), noise.size());

@@ -19,15 +19,15 @@ namespace vtps::rng {
 
 // Counters and state for `vtpsctl show crypto` and telemetry.
 struct SeedSourceStatus {
-  std::string hardwareSource;    // NoiseSource::name(), or "none" when the CPU has neither
-  bool hardwareInUse = false;    // false when absent or dropped after a health-test failure
-  uint64_t requests = 0;         // fill() calls
-  uint64_t bytes = 0;            // bytes returned
-  uint64_t hardwareBytes = 0;    // of which mixed with hardware noise
-  uint64_t osOnlyRequests = 0;   // requests served by getrandom alone (no, exhausted or failed hw)
-  uint64_t healthFailures = 0;   // health-test failures (at most 1: the source is then dropped)
+  std::string hardwareSource;   // NoiseSource::name(), or "none" when the CPU has neither
+  bool hardwareInUse = false;   // false when absent or dropped after a health-test failure
+  uint64_t requests = 0;        // fill() calls
+  uint64_t bytes = 0;           // bytes returned
+  uint64_t hardwareBytes = 0;   // of which mixed with hardware noise
+  uint64_t osOnlyRequests = 0;  // requests served by getrandom alone (no, exhausted or failed hw)
+  uint64_t healthFailures = 0;  // health-test failures (at most 1: the source is then dropped)
   uint64_t hardwareExhausted = 0;  // requests where the hardware ran dry after its retries
-  std::string lastEvent;         // the last message passed to the event handler
+  std::string lastEvent;           // the last message passed to the event handler
 };
 
 // Receives one line per notable event (health-test failure, hardware exhausted). Called without

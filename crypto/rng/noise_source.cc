@@ -1,12 +1,11 @@
 #include "crypto/rng/noise_source.h"
 
+#include <fmt/format.h>
 #include <immintrin.h>
 #include <sys/random.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace vtps::rng {
 namespace {

@@ -22,7 +22,8 @@ class NoiseSource {
 
 // RDSEED (a conditioned, full-entropy source) word by word, with RDRAND as the fallback for a word
 // when RDSEED keeps returning "not ready" (it does under contention; RDRAND, a DRBG reseeded from
-// the same hardware, rarely does).
+// the same hardware, rarely does). Not thread-safe (its counters): MixedEntropySource serialises
+// the calls.
 class CpuNoiseSource final : public NoiseSource {
  public:
   // Retries per 64-bit word before giving up on an instruction. RDSEED underflows under load, so

@@ -1,8 +1,8 @@
 #include "dataplane/filter/address_group.h"
-#include "dataplane/filter/quoted.h"
 
 #include <charconv>
-#include <cstdio>
+
+#include "dataplane/filter/quoted.h"
 
 namespace vtps::filter {
 namespace {
@@ -89,15 +89,16 @@ class GroupParser {
     if (!set.ok()) return set;
     skipSpace();
     if (pos_ != text_.size()) {
-      return makeError("unexpected " + quoted(text_.substr(pos_)) + " in " +
-                       std::string(kind_) + " group " + quoted(text_));
+      return makeError("unexpected " + quoted(text_.substr(pos_)) + " in " + std::string(kind_) +
+                       " group " + quoted(text_));
     }
     return set;
   }
 
  private:
   void skipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t'))
+      ++pos_;
   }
   bool peek(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
 
@@ -111,8 +112,8 @@ class GroupParser {
     }
     if (peek('[')) return parseList();
     size_t start = pos_;
-    while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != ']' &&
-           text_[pos_] != '[' && text_[pos_] != ' ' && text_[pos_] != '\t') {
+    while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != ']' && text_[pos_] != '[' &&
+           text_[pos_] != ' ' && text_[pos_] != '\t') {
       ++pos_;
     }
     std::string_view token = text_.substr(start, pos_ - start);
@@ -126,7 +127,8 @@ class GroupParser {
 
   Result<Set> parseList() {
     ++pos_;  // '['
-    Set positive, negative;
+    Set positive;
+    Set negative;
     bool any_positive = false;
     for (;;) {
       skipSpace();
@@ -198,11 +200,11 @@ RuleVariables RuleVariables::defaults() {
       {"ENIP_SERVER", "$HOME_NET"},
   };
   v.ports = {
-      {"HTTP_PORTS", "80"},       {"SHELLCODE_PORTS", "!80"},
-      {"ORACLE_PORTS", "1521"},   {"SSH_PORTS", "22"},
-      {"DNP3_PORTS", "20000"},    {"MODBUS_PORTS", "502"},
-      {"FTP_PORTS", "21"},        {"FILE_DATA_PORTS", "[$HTTP_PORTS,110,143]"},
-      {"GENEVE_PORTS", "6081"},   {"VXLAN_PORTS", "4789"},
+      {"HTTP_PORTS", "80"},     {"SHELLCODE_PORTS", "!80"},
+      {"ORACLE_PORTS", "1521"}, {"SSH_PORTS", "22"},
+      {"DNP3_PORTS", "20000"},  {"MODBUS_PORTS", "502"},
+      {"FTP_PORTS", "21"},      {"FILE_DATA_PORTS", "[$HTTP_PORTS,110,143]"},
+      {"GENEVE_PORTS", "6081"}, {"VXLAN_PORTS", "4789"},
       {"TEREDO_PORTS", "3544"},
   };
   return v;
@@ -238,10 +240,12 @@ std::optional<uint32_t> parseIpv4(std::string_view text) {
 }
 
 std::string formatIpv4(uint32_t a) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
-                a & 0xff);
-  return buf;
+  std::string out;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    if (shift != 24) out.push_back('.');
+    out.append(std::to_string((a >> shift) & 0xff));
+  }
+  return out;
 }
 
 }  // namespace vtps::filter

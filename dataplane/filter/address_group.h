@@ -55,7 +55,8 @@ class IntervalSet {
     IntervalSet out;
     size_t j = 0;
     for (const auto& [lo, hi] : ranges_) {
-      while (j < keep.ranges_.size() && keep.ranges_[j].second < lo) ++j;
+      while (j < keep.ranges_.size() && keep.ranges_[j].second < lo)
+        ++j;
       for (size_t k = j; k < keep.ranges_.size() && keep.ranges_[k].first <= hi; ++k) {
         out.ranges_.emplace_back(std::max(lo, keep.ranges_[k].first),
                                  std::min(hi, keep.ranges_[k].second));

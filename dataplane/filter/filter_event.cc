@@ -10,14 +10,20 @@
 
 namespace vtps::filter {
 
-std::string_view toString(FilterLog log) { return log == FilterLog::kBlock ? "block" : "alert"; }
+std::string_view toString(FilterLog log) {
+  return log == FilterLog::kBlock ? "block" : "alert";
+}
 
 std::string_view toString(FilterStage stage) {
   switch (stage) {
-    case FilterStage::kTrafficManagement: return "traffic-management";
-    case FilterStage::kReputation: return "reputation";
-    case FilterStage::kQuarantine: return "quarantine";
-    case FilterStage::kSignature: return "signature";
+    case FilterStage::kTrafficManagement:
+      return "traffic-management";
+    case FilterStage::kReputation:
+      return "reputation";
+    case FilterStage::kQuarantine:
+      return "quarantine";
+    case FilterStage::kSignature:
+      return "signature";
   }
   return "?";
 }

@@ -48,7 +48,8 @@ struct FilterEvent {
 
 // A finished packet trace: a complete pcap file's bytes.
 struct TraceCapture {
-  std::string file_name;  // suggested name, unique per session: "trace-<ms>-<client>-<server>-<sid>.pcap"
+  std::string
+      file_name;  // suggested name, unique per session: "trace-<ms>-<client>-<server>-<sid>.pcap"
   std::vector<uint8_t> pcap;
   uint32_t sid = 0;
   bool truncated = false;  // the trace hit its size cap
@@ -76,13 +77,13 @@ std::string_view toString(FilterStage stage);
 class FilterCounters {
  public:
   enum Id : uint8_t {
-    kSessions,            // sessions opened through the pipeline
-    kBypassed,            // inspection bypass rule matched
-    kTmBlocked,           // traffic management: block
-    kTmAllowed,           // traffic management: allow
-    kTmTrusted,           // traffic management: trust
-    kTmRateLimited,       // traffic management: rate limit matched
-    kTmThrottled,         // pieces the rate limit asked to delay
+    kSessions,       // sessions opened through the pipeline
+    kBypassed,       // inspection bypass rule matched
+    kTmBlocked,      // traffic management: block
+    kTmAllowed,      // traffic management: allow
+    kTmTrusted,      // traffic management: trust
+    kTmRateLimited,  // traffic management: rate limit matched
+    kTmThrottled,    // pieces the rate limit asked to delay
     kReputationBlocked,
     kReputationNotified,
     kQuarantineBlocked,
@@ -95,7 +96,7 @@ class FilterCounters {
     kActionTrace,         // sessions traced
     kTracesWritten,       // traces handed to the sink
     kTracesTruncated,
-    kHttpParseErrors,     // directions whose HTTP parsing stopped on invalid input
+    kHttpParseErrors,  // directions whose HTTP parsing stopped on invalid input
     kVerifyBudgetExhausted,
     kScanErrors,
     kCount

@@ -38,9 +38,9 @@ struct TrafficFilterSpec {
 };
 
 struct ReputationSettings {
-  std::string ip_list;   // "ADDRESS[/LEN] SCORE" per line
-  std::string dns_list;  // "NAME SCORE" or "*.NAME SCORE" per line
-  std::string url_list;  // "HOST/PATH-PREFIX SCORE" per line
+  std::string ip_list;        // "ADDRESS[/LEN] SCORE" per line
+  std::string dns_list;       // "NAME SCORE" or "*.NAME SCORE" per line
+  std::string url_list;       // "HOST/PATH-PREFIX SCORE" per line
   int block_threshold = 80;   // score >= this: block
   int notify_threshold = 50;  // score >= this (and below block): permit + notify
 };
@@ -55,7 +55,7 @@ struct QuarantineSettings {
 };
 
 struct SignatureSettings {
-  std::string rules;  // glob of rule files (config filters.rules)
+  std::string rules;                                 // glob of rule files (config filters.rules)
   std::map<std::string, std::string> profile_rules;  // profile name -> glob overriding `rules`
   RuleVariables variables = RuleVariables::defaults();
   std::string cache_dir;  // serialized Hyperscan databases; empty: no cache
@@ -63,11 +63,11 @@ struct SignatureSettings {
 
 struct InspectionLimits {
   HttpLimits http;
-  size_t stream_window_bytes = 65536;  // most stream bytes scanned in one piece
-  size_t stream_overlap_bytes = 1024;  // bytes re-scanned across chunk boundaries (at least
-                                       // the longest stream content - 1)
-  size_t trace_max_bytes = 1 << 20;        // pcap size cap per traced session
-  size_t trace_history_bytes = 64 << 10;   // cleartext kept per session for a trace's start
+  size_t stream_window_bytes = 65536;     // most stream bytes scanned in one piece
+  size_t stream_overlap_bytes = 1024;     // bytes re-scanned across chunk boundaries (at least
+                                          // the longest stream content - 1)
+  size_t trace_max_bytes = 1 << 20;       // pcap size cap per traced session
+  size_t trace_history_bytes = 64 << 10;  // cleartext kept per session for a trace's start
 };
 
 struct FilterSettings {

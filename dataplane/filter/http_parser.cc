@@ -22,16 +22,20 @@ bool isToken(std::string_view s) {
 }
 
 std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 bool isHttpVersion(std::string_view v) {
@@ -48,8 +52,7 @@ int hexValue(char c) {
 void percentDecode(std::string_view in, std::string& out) {
   out.clear();
   for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size() && hexValue(in[i + 1]) >= 0 &&
-        hexValue(in[i + 2]) >= 0) {
+    if (in[i] == '%' && i + 2 < in.size() && hexValue(in[i + 1]) >= 0 && hexValue(in[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hexValue(in[i + 1]) * 16 + hexValue(in[i + 2])));
       i += 2;
     } else {
@@ -169,9 +172,15 @@ size_t HttpParser::feedLine(std::span<const uint8_t> data) {
 
 void HttpParser::processLine(std::string_view line) {
   switch (phase_) {
-    case Phase::kStartLine: processStartLine(line); break;
-    case Phase::kHeaderLine: processHeaderLine(line); break;
-    case Phase::kChunkSize: processChunkSize(line); break;
+    case Phase::kStartLine:
+      processStartLine(line);
+      break;
+    case Phase::kHeaderLine:
+      processHeaderLine(line);
+      break;
+    case Phase::kChunkSize:
+      processChunkSize(line);
+      break;
     case Phase::kChunkDataEnd:
       if (!line.empty()) return fail("missing CRLF after chunk data");
       phase_ = Phase::kChunkSize;
@@ -179,7 +188,8 @@ void HttpParser::processLine(std::string_view line) {
     case Phase::kTrailer:
       if (line.empty()) messageComplete();
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -264,8 +274,8 @@ bool HttpParser::collectHeaders(uint64_t& content_length, bool& has_length, bool
     } else if (iequals(name, "transfer-encoding")) {
       std::string_view codings = value;
       size_t comma = codings.rfind(',');
-      std::string_view last = trimOws(comma == std::string_view::npos ? codings
-                                                                      : codings.substr(comma + 1));
+      std::string_view last =
+          trimOws(comma == std::string_view::npos ? codings : codings.substr(comma + 1));
       chunked = iequals(last, "chunked");
       te_other = !chunked;
     } else if (iequals(name, "upgrade")) {
@@ -302,8 +312,7 @@ void HttpParser::headersComplete() {
   startBody(content_length, has_length, chunked, te_other);
 }
 
-void HttpParser::startBody(uint64_t content_length, bool has_length, bool chunked,
-                           bool te_other) {
+void HttpParser::startBody(uint64_t content_length, bool has_length, bool chunked, bool te_other) {
   body_reported_ = false;
   bool no_body = false;
   if (kind_ == Kind::kResponse) {
@@ -343,7 +352,8 @@ void HttpParser::processChunkSize(std::string_view line) {
 
 size_t HttpParser::feedBody(std::span<const uint8_t> data) {
   size_t take = data.size();
-  if (phase_ != Phase::kBodyUntilClose) take = static_cast<size_t>(std::min<uint64_t>(take, remaining_));
+  if (phase_ != Phase::kBodyUntilClose)
+    take = static_cast<size_t>(std::min<uint64_t>(take, remaining_));
   appendBody(data.first(take));
   if (state_ != State::kHttp || phase_ == Phase::kBodyUntilClose) return take;
   remaining_ -= take;
@@ -392,10 +402,14 @@ void HttpParser::fail(std::string_view reason) {
 
 std::string_view toString(HttpParser::State s) {
   switch (s) {
-    case HttpParser::State::kHttp: return "http";
-    case HttpParser::State::kTunnel: return "tunnel";
-    case HttpParser::State::kError: return "error";
-    case HttpParser::State::kStopped: return "stopped";
+    case HttpParser::State::kHttp:
+      return "http";
+    case HttpParser::State::kTunnel:
+      return "tunnel";
+    case HttpParser::State::kError:
+      return "error";
+    case HttpParser::State::kStopped:
+      return "stopped";
   }
   return "?";
 }

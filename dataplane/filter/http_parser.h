@@ -22,23 +22,23 @@
 namespace vtps::filter {
 
 struct HttpLimits {
-  size_t max_header_bytes = 16384;  // start line + header lines (and, separately, trailers)
-  size_t max_body_bytes = 65536;    // body window kept for inspection; the rest is skipped
-  size_t max_headers = 256;         // header lines per message
+  size_t max_header_bytes = 16384;    // start line + header lines (and, separately, trailers)
+  size_t max_body_bytes = 65536;      // body window kept for inspection; the rest is skipped
+  size_t max_headers = 256;           // header lines per message
   size_t max_pending_requests = 256;  // pipelined requests whose responses are outstanding
 };
 
 // One request or response, as far as it has been parsed.
 struct HttpMessage {
   bool request = true;
-  std::string method;    // request method token
-  std::string uri_raw;   // request-target as sent
-  std::string uri;       // request-target with %XX decoded
-  std::string version;   // "HTTP/1.1"
-  int status = 0;        // response status code
-  std::string host;      // Host header (or absolute-form authority), lower-cased, no port
-  std::string headers;   // "Name: value\r\n" for every header line, in order, unfolded
-  std::string body;      // de-chunked body, at most HttpLimits::max_body_bytes
+  std::string method;           // request method token
+  std::string uri_raw;          // request-target as sent
+  std::string uri;              // request-target with %XX decoded
+  std::string version;          // "HTTP/1.1"
+  int status = 0;               // response status code
+  std::string host;             // Host header (or absolute-form authority), lower-cased, no port
+  std::string headers;          // "Name: value\r\n" for every header line, in order, unfolded
+  std::string body;             // de-chunked body, at most HttpLimits::max_body_bytes
   uint64_t body_bytes = 0;      // body bytes seen, including those past the window
   bool body_truncated = false;  // the body is longer than the window
 
@@ -119,7 +119,7 @@ class HttpParser {
   size_t section_bytes_ = 0;  // bytes of the current header or trailer section
   std::vector<std::pair<std::string, std::string>> header_lines_;
   HttpMessage msg_;
-  uint64_t remaining_ = 0;     // body or chunk bytes still expected
+  uint64_t remaining_ = 0;      // body or chunk bytes still expected
   bool body_reported_ = false;  // onBody called for msg_
   bool tunnel_after_ = false;   // switch to kTunnel once msg_ completes
   std::deque<std::string> pending_methods_;

@@ -22,8 +22,7 @@ constexpr size_t kMaxRememberedGenerations = 16;
 
 hs_scratch_t* scratchFor(const CompiledRuleSet& set) {
   ThreadScratch& ts = t_scratch;
-  if (std::find(ts.ready_for.begin(), ts.ready_for.end(), set.generation()) !=
-      ts.ready_for.end()) {
+  if (std::find(ts.ready_for.begin(), ts.ready_for.end(), set.generation()) != ts.ready_for.end()) {
     return ts.scratch.get();
   }
   const auto& dbs = set.databases();
@@ -62,7 +61,9 @@ int stopAtFirst(unsigned int /*id*/, unsigned long long /*from*/, unsigned long 
   return 1;
 }
 
-char lower(uint8_t c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); }
+char lower(uint8_t c) {
+  return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+}
 
 // First start position p in [from, end - pattern.size()] where the pattern occurs.
 std::optional<size_t> findPattern(std::span<const uint8_t> data, size_t from, size_t end,
@@ -79,7 +80,8 @@ std::optional<size_t> findPattern(std::span<const uint8_t> data, size_t from, si
   for (size_t p = from; p + pat.size() <= end; ++p) {
     if (lower(base[p]) != first) continue;
     size_t k = 1;
-    while (k < pat.size() && lower(base[p + k]) == lower(static_cast<uint8_t>(pat[k]))) ++k;
+    while (k < pat.size() && lower(base[p + k]) == lower(static_cast<uint8_t>(pat[k])))
+      ++k;
     if (k == pat.size()) return p;
   }
   return std::nullopt;
@@ -135,7 +137,8 @@ class ChainVerifier {
 
   bool stepContent(size_t i, const ContentMatch& c, int64_t prev_end) {
     auto n = static_cast<int64_t>(data_.size());
-    int64_t lo = 0, hi = n;
+    int64_t lo = 0;
+    int64_t hi = n;
     if (c.relative()) {
       lo = prev_end + c.distance.value_or(0);
       if (c.within) hi = lo + *c.within;
@@ -160,7 +163,8 @@ class ChainVerifier {
 
   bool stepPcre(size_t i, const PayloadMatch& m, int64_t prev_end) {
     size_t k = 0;
-    for (size_t j = 0; j < i; ++j) k += rule_.matches[j].is_pcre ? 1 : 0;
+    for (size_t j = 0; j < i; ++j)
+      k += rule_.matches[j].is_pcre ? 1 : 0;
     const hs_database_t* db = dbs_.pcre[dbs_.pcre_base[rule_index_] + k].get();
     size_t from = m.pcre.relative ? static_cast<size_t>(std::clamp<int64_t>(
                                         prev_end, 0, static_cast<int64_t>(data_.size())))
@@ -170,8 +174,8 @@ class ChainVerifier {
     // hs_scan needs a non-null pointer even for an empty span.
     static const char kEmpty = 0;
     const char* ptr = sub.empty() ? &kEmpty : reinterpret_cast<const char*>(sub.data());
-    hs_error_t rc = hs_scan(db, ptr, static_cast<unsigned>(sub.size()), 0, scratch_,
-                            &stopAtFirst, &end);
+    hs_error_t rc =
+        hs_scan(db, ptr, static_cast<unsigned>(sub.size()), 0, scratch_, &stopAtFirst, &end);
     if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return false;
     size_t following = next(i, false);
     if (m.pcre.negated) return !end && step(following, prev_end);
@@ -223,9 +227,9 @@ bool SignatureMatcher::scan(BufferKind kind, std::span<const uint8_t> data) {
     return false;
   }
   ++stats_.scans;
-  hs_error_t rc = hs_scan(db, reinterpret_cast<const char*>(data.data()),
-                          static_cast<unsigned>(data.size()), 0, scratch, &collectCandidate,
-                          &candidates_);
+  hs_error_t rc =
+      hs_scan(db, reinterpret_cast<const char*>(data.data()), static_cast<unsigned>(data.size()), 0,
+              scratch, &collectCandidate, &candidates_);
   if (rc != HS_SUCCESS) ++stats_.scan_errors;
   return rc == HS_SUCCESS;
 }

@@ -18,8 +18,12 @@ constexpr size_t kRecordHeader = 16;
 constexpr uint32_t kClientIsn = 0x10000000;
 constexpr uint32_t kServerIsn = 0x20000000;
 
-void putHost32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
-void putHost16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
+void putHost32(uint8_t* p, uint32_t v) {
+  std::memcpy(p, &v, 4);
+}
+void putHost16(uint8_t* p, uint16_t v) {
+  std::memcpy(p, &v, 2);
+}
 void putBe16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);
@@ -30,12 +34,14 @@ void putBe32(uint8_t* p, uint32_t v) {
 }
 
 uint32_t sum16(const uint8_t* p, size_t n, uint32_t acc) {
-  for (size_t i = 0; i + 1 < n; i += 2) acc += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  for (size_t i = 0; i + 1 < n; i += 2)
+    acc += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
   if (n % 2 == 1) acc += static_cast<uint32_t>(p[n - 1] << 8);
   return acc;
 }
 uint16_t fold(uint32_t acc) {
-  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  while ((acc >> 16) != 0)
+    acc = (acc & 0xffff) + (acc >> 16);
   return static_cast<uint16_t>(~acc);
 }
 

@@ -42,8 +42,8 @@ Result<std::shared_ptr<const Pipeline>> Pipeline::create(const FilterSettings& s
   std::shared_ptr<Pipeline> p(new Pipeline());
   p->settings_ = settings;
   const RuleVariables& vars = settings.signatures.variables;
-  auto traffic = TrafficFilters::create(settings.inspection_bypass, settings.traffic_management,
-                                        vars);
+  auto traffic =
+      TrafficFilters::create(settings.inspection_bypass, settings.traffic_management, vars);
   if (!traffic.ok()) return traffic.error();
   p->traffic_ = std::make_shared<const TrafficFilters>(std::move(*traffic));
   auto reputation = ReputationDb::load(settings.reputation);
@@ -59,7 +59,8 @@ Result<std::shared_ptr<const Pipeline>> Pipeline::create(const FilterSettings& s
 Status Pipeline::buildRuleSets() {
   const SignatureSettings& sig = settings_.signatures;
   std::vector<std::string> globs{sig.rules};
-  for (const auto& [profile, glob] : sig.profile_rules) globs.push_back(glob);
+  for (const auto& [profile, glob] : sig.profile_rules)
+    globs.push_back(glob);
   RuleParser parser(sig.variables);
   for (const std::string& glob : globs) {
     if (by_glob_.count(glob) != 0) continue;
@@ -74,7 +75,8 @@ Status Pipeline::buildRuleSets() {
     by_glob_[glob] = std::move(*compiled);
   }
   default_rules_ = by_glob_[sig.rules];
-  for (const auto& [profile, glob] : sig.profile_rules) by_profile_[profile] = by_glob_[glob];
+  for (const auto& [profile, glob] : sig.profile_rules)
+    by_profile_[profile] = by_glob_[glob];
   return {};
 }
 
@@ -107,7 +109,8 @@ std::vector<RuleSetReport> Pipeline::ruleSetReports() const {
     r.files = set->files();
     r.loaded = set->loaded();
     r.failed = set->failed();
-    for (const RuleError& e : set->errors()) r.errors.push_back(e.toString());
+    for (const RuleError& e : set->errors())
+      r.errors.push_back(e.toString());
     r.from_cache = set->loadedFromCache();
     r.cache_note = set->cacheNote();
     out.push_back(std::move(r));
@@ -124,7 +127,8 @@ std::vector<RuleHits> Pipeline::topRules(size_t n) const {
     }
   }
   std::vector<RuleHits> all;
-  for (auto& [sid, h] : by_sid) all.push_back(std::move(h));
+  for (auto& [sid, h] : by_sid)
+    all.push_back(std::move(h));
   std::stable_sort(all.begin(), all.end(),
                    [](const RuleHits& a, const RuleHits& b) { return a.hits > b.hits; });
   if (all.size() > n) all.resize(n);

@@ -1,5 +1,4 @@
 #include "dataplane/filter/reputation.h"
-#include "dataplane/filter/quoted.h"
 
 #include <algorithm>
 #include <bit>
@@ -9,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "dataplane/filter/quoted.h"
+
 namespace vtps::filter {
 namespace {
 
@@ -16,8 +17,9 @@ using detail::quoted;
 
 std::string lowerCopy(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  });
   return out;
 }
 
@@ -88,7 +90,8 @@ void ReputationDb::addText(ReputationKind kind, std::string_view text, std::stri
     std::string_view entry = line.substr(0, sp);
     std::string_view rest = sp == std::string_view::npos ? std::string_view{} : line.substr(sp);
     rest.remove_prefix(std::min(rest.size(), rest.find_first_not_of(" \t")));
-    while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t')) rest.remove_suffix(1);
+    while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t'))
+      rest.remove_suffix(1);
     int score = -1;
     auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), score);
     std::string error;
@@ -163,7 +166,8 @@ std::optional<ReputationHit> ReputationDb::lookupDns(std::string_view name) cons
   if (!normalized) return std::nullopt;
   std::optional<ReputationHit> best;
   auto consider = [&](const Scored& s) {
-    if (!best || s.score > best->score) best = ReputationHit{ReputationKind::kDns, s.entry, s.score};
+    if (!best || s.score > best->score)
+      best = ReputationHit{ReputationKind::kDns, s.entry, s.score};
   };
   if (auto it = dns_exact_.find(*normalized); it != dns_exact_.end()) consider(it->second);
   std::string_view rest = *normalized;

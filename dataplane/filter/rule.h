@@ -90,8 +90,8 @@ struct Rule {
 
   std::vector<PayloadMatch> matches;
   InspectionUnit unit = InspectionUnit::kStream;
-  bool needs_body = false;         // some match inspects an HTTP body buffer
-  size_t fast_pattern_index = 0;   // index into `matches` used as the prefilter
+  bool needs_body = false;        // some match inspects an HTTP body buffer
+  size_t fast_pattern_index = 0;  // index into `matches` used as the prefilter
 
   std::string file;  // where it was defined, for messages
   int line = 0;

@@ -12,7 +12,6 @@
 namespace vtps::filter::detail {
 namespace {
 
-
 // Suricata's classification.config: classtype -> default priority.
 constexpr std::array<std::pair<std::string_view, uint32_t>, 43> kClasstypes{{
     {"not-suspicious", 3},
@@ -91,8 +90,10 @@ constexpr std::array<StickyBuffer, 7> kLegacyModifiers{{
 constexpr std::array<std::string_view, 3> kIgnoredKeywords{"reference", "metadata", "gid"};
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -101,8 +102,7 @@ Result<int64_t> parseInteger(std::string_view name, std::optional<std::string_vi
   std::string_view text = value ? trim(*value) : std::string_view{};
   int64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < min ||
-      v > max) {
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < min || v > max) {
     return makeError(quoted(name) + " needs a number from " + std::to_string(min) + " to " +
                      std::to_string(max) + ", got " + quoted(text));
   }
@@ -119,8 +119,8 @@ Result<std::string> unquote(std::string_view name, std::optional<std::string_vie
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '\\') {
-      if (i + 1 == text.size() || (text[i + 1] != '"' && text[i + 1] != ';' &&
-                                   text[i + 1] != '\\')) {
+      if (i + 1 == text.size() ||
+          (text[i + 1] != '"' && text[i + 1] != ';' && text[i + 1] != '\\')) {
         return makeError("bad escape in " + std::string(name) + " " + quoted(text));
       }
       ++i;
@@ -144,8 +144,8 @@ Result<std::string> decodeContent(std::string_view text) {
   while (i < text.size()) {
     char c = text[i];
     if (c == '\\') {
-      if (i + 1 == text.size() || (text[i + 1] != '"' && text[i + 1] != ';' &&
-                                   text[i + 1] != '\\')) {
+      if (i + 1 == text.size() ||
+          (text[i + 1] != '"' && text[i + 1] != ';' && text[i + 1] != '\\')) {
         return makeError("bad escape in content " + quoted(text));
       }
       out.push_back(text[i + 1]);
@@ -191,8 +191,8 @@ Result<std::string_view> quotedBody(std::string_view name, std::optional<std::st
 Status hyperscanAccepts(const PcreMatch& pcre) {
   hs_database_t* raw_db = nullptr;
   hs_compile_error_t* raw_err = nullptr;
-  hs_error_t rc = hs_compile(pcre.expression.c_str(), pcre.hs_flags, HS_MODE_BLOCK, nullptr,
-                             &raw_db, &raw_err);
+  hs_error_t rc =
+      hs_compile(pcre.expression.c_str(), pcre.hs_flags, HS_MODE_BLOCK, nullptr, &raw_db, &raw_err);
   hs::DatabasePtr db(raw_db);
   hs::CompileErrorPtr err(raw_err);
   if (rc != HS_SUCCESS) {
@@ -323,17 +323,39 @@ Status RuleBuilder::applyPcre(Value value) {
   m.pcre.expression = text.substr(1, last - 1);
   for (char f : std::string_view(text).substr(last + 1)) {
     switch (f) {
-      case 'i': m.pcre.hs_flags |= HS_FLAG_CASELESS; break;
-      case 's': m.pcre.hs_flags |= HS_FLAG_DOTALL; break;
-      case 'm': m.pcre.hs_flags |= HS_FLAG_MULTILINE; break;
-      case 'x': m.pcre.expression = "(?x)" + m.pcre.expression; break;
-      case 'R': m.pcre.relative = true; break;
-      case 'U': m.buffer = BufferKind::kHttpUri; break;
-      case 'I': m.buffer = BufferKind::kHttpUriRaw; break;
-      case 'H': m.buffer = BufferKind::kHttpHeader; break;
-      case 'M': m.buffer = BufferKind::kHttpMethod; break;
-      case 'P': m.buffer = BufferKind::kHttpRequestBody; break;
-      case 'W': m.buffer = BufferKind::kHttpHost; break;
+      case 'i':
+        m.pcre.hs_flags |= HS_FLAG_CASELESS;
+        break;
+      case 's':
+        m.pcre.hs_flags |= HS_FLAG_DOTALL;
+        break;
+      case 'm':
+        m.pcre.hs_flags |= HS_FLAG_MULTILINE;
+        break;
+      case 'x':
+        m.pcre.expression = "(?x)" + m.pcre.expression;
+        break;
+      case 'R':
+        m.pcre.relative = true;
+        break;
+      case 'U':
+        m.buffer = BufferKind::kHttpUri;
+        break;
+      case 'I':
+        m.buffer = BufferKind::kHttpUriRaw;
+        break;
+      case 'H':
+        m.buffer = BufferKind::kHttpHeader;
+        break;
+      case 'M':
+        m.buffer = BufferKind::kHttpMethod;
+        break;
+      case 'P':
+        m.buffer = BufferKind::kHttpRequestBody;
+        break;
+      case 'W':
+        m.buffer = BufferKind::kHttpHost;
+        break;
       default:
         return makeError("unsupported pcre modifier " + quoted(std::string(1, f)) + " in " +
                          quoted(text));
@@ -464,9 +486,7 @@ Status RuleBuilder::checkRelative() {
   for (const auto& m : rule_.matches) {
     bool relative = m.is_pcre ? m.pcre.relative : m.content.relative();
     if (relative && !seen[static_cast<size_t>(m.buffer)]) {
-      std::string_view what = m.is_pcre                    ? "pcre /R"
-                              : m.content.distance ? "distance"
-                                                           : "within";
+      std::string_view what = m.is_pcre ? "pcre /R" : m.content.distance ? "distance" : "within";
       return makeError(quoted(what) + " needs a previous content or pcre in " +
                        std::string(toString(m.buffer)));
     }
@@ -500,7 +520,7 @@ Status RuleBuilder::deriveUnit() {
     if (m.buffer == BufferKind::kTlsSni && rule_.protocol == RuleProtocol::kHttp) {
       return makeError("tls.sni cannot be used in an http rule");
     }
-    InspectionUnit unit = http ? InspectionUnit::kHttp
+    InspectionUnit unit = http                              ? InspectionUnit::kHttp
                           : m.buffer == BufferKind::kTlsSni ? InspectionUnit::kTlsSni
                                                             : InspectionUnit::kStream;
     if (first && unit != rule_.unit) {
@@ -522,7 +542,7 @@ Status RuleBuilder::deriveUnit() {
 
 Status RuleBuilder::deriveDirection() {
   for (const auto& m : rule_.matches) {
-    FlowDirection needed = isRequestBuffer(m.buffer)                  ? FlowDirection::kToServer
+    FlowDirection needed = isRequestBuffer(m.buffer)                   ? FlowDirection::kToServer
                            : m.buffer == BufferKind::kHttpResponseBody ? FlowDirection::kToClient
                            : m.buffer == BufferKind::kTlsSni           ? FlowDirection::kToServer
                                                                        : FlowDirection::kAny;

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <optional>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "dataplane/filter/hyperscan_databases.h"
@@ -116,11 +116,15 @@ std::string computeCacheKey(const CompileInput& in) {
     material.append(std::to_string(p.id)).push_back('\n');
   };
   for (const DatabaseInput& db : in.prefilter) {
-    material.append(db.literal ? "L" : "R").append(std::to_string(db.patterns.size())).push_back('\n');
-    for (const Pattern& p : db.patterns) add(p);
+    material.append(db.literal ? "L" : "R")
+        .append(std::to_string(db.patterns.size()))
+        .push_back('\n');
+    for (const Pattern& p : db.patterns)
+      add(p);
   }
   material.append("P").append(std::to_string(in.pcre.size())).push_back('\n');
-  for (const Pattern& p : in.pcre) add(p);
+  for (const Pattern& p : in.pcre)
+    add(p);
   return hexDigest(material);
 }
 
@@ -142,11 +146,11 @@ Result<hs::DatabasePtr> compileDatabase(const DatabaseInput& db, CompileFailure&
   hs_database_t* raw = nullptr;
   hs_compile_error_t* raw_err = nullptr;
   auto count = static_cast<unsigned>(exprs.size());
-  hs_error_t rc = db.literal ? hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(),
-                                                    lens.data(), count, HS_MODE_BLOCK, nullptr,
-                                                    &raw, &raw_err)
-                             : hs_compile_multi(exprs.data(), flags.data(), ids.data(), count,
-                                                HS_MODE_BLOCK, nullptr, &raw, &raw_err);
+  hs_error_t rc = db.literal
+                      ? hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
+                                             count, HS_MODE_BLOCK, nullptr, &raw, &raw_err)
+                      : hs_compile_multi(exprs.data(), flags.data(), ids.data(), count,
+                                         HS_MODE_BLOCK, nullptr, &raw, &raw_err);
   hs::DatabasePtr out(raw);
   hs::CompileErrorPtr err(raw_err);
   if (rc != HS_SUCCESS) {
@@ -170,7 +174,8 @@ std::vector<const hs_database_t*> allDatabases(const CompiledRuleSet::Databases&
   for (const auto& db : dbs.prefilter) {
     if (db) out.push_back(db.get());
   }
-  for (const auto& db : dbs.pcre) out.push_back(db.get());
+  for (const auto& db : dbs.pcre)
+    out.push_back(db.get());
   return out;
 }
 
@@ -192,8 +197,10 @@ std::string serializeAll(const CompiledRuleSet::Databases& dbs, std::string& err
     if (bytes != nullptr) put(bytes, len);
     std::free(bytes);  // Hyperscan's default allocator is malloc
   };
-  for (const auto& db : dbs.prefilter) putDb(db.get());
-  for (const auto& db : dbs.pcre) putDb(db.get());
+  for (const auto& db : dbs.prefilter)
+    putDb(db.get());
+  for (const auto& db : dbs.pcre)
+    putDb(db.get());
   std::string digest = hexDigest(out);
   out.append(digest);
   return out;

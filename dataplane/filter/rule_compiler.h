@@ -67,7 +67,9 @@ class CompiledRuleSet {
   void recordHit(size_t rule_index) const {
     hits_[rule_index].fetch_add(1, std::memory_order_relaxed);
   }
-  uint64_t hits(size_t rule_index) const { return hits_[rule_index].load(std::memory_order_relaxed); }
+  uint64_t hits(size_t rule_index) const {
+    return hits_[rule_index].load(std::memory_order_relaxed);
+  }
   // The `n` rules with the most hits (ties: lower sid first); rules without hits are left out.
   std::vector<RuleHits> topRules(size_t n) const;
 

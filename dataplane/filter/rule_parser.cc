@@ -11,8 +11,8 @@
 #include <optional>
 #include <sstream>
 
-#include "dataplane/filter/rule_builder.h"
 #include "dataplane/filter/quoted.h"
+#include "dataplane/filter/rule_builder.h"
 
 namespace vtps::filter {
 namespace {
@@ -34,7 +34,8 @@ Result<std::vector<std::string_view>> splitHeader(std::string_view header) {
   std::vector<std::string_view> fields;
   size_t i = 0;
   while (i < header.size()) {
-    while (i < header.size() && (header[i] == ' ' || header[i] == '\t')) ++i;
+    while (i < header.size() && (header[i] == ' ' || header[i] == '\t'))
+      ++i;
     if (i == header.size()) break;
     size_t start = i;
     int depth = 0;
@@ -66,10 +67,12 @@ Result<std::vector<Option>> splitOptions(std::string_view text) {
   std::vector<Option> options;
   size_t i = 0;
   while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t'))
+      ++i;
     if (i == text.size()) break;
     size_t start = i;
-    while (i < text.size() && text[i] != ':' && text[i] != ';') ++i;
+    while (i < text.size() && text[i] != ':' && text[i] != ';')
+      ++i;
     Option opt{trim(text.substr(start, i - start)), std::nullopt};
     if (opt.name.empty()) return makeError("empty keyword in rule options");
     if (i < text.size() && text[i] == ':') {
@@ -180,7 +183,8 @@ Result<Rule> RuleParser::parse(std::string_view text) const {
   auto options = splitOptions(text.substr(open + 1, text.size() - open - 2));
   if (!options.ok()) return options.error();
   detail::RuleBuilder builder(rule);
-  for (const Option& opt : *options) VTPS_RETURN_IF_ERROR(builder.apply(opt.name, opt.value));
+  for (const Option& opt : *options)
+    VTPS_RETURN_IF_ERROR(builder.apply(opt.name, opt.value));
   VTPS_RETURN_IF_ERROR(builder.finish());
   return rule;
 }
@@ -238,40 +242,57 @@ Result<RuleSet> RuleParser::loadGlob(const std::string& pattern) const {
   if (rc != 0) return makeError("list rule files " + quoted(pattern) + ": glob failed");
   std::vector<std::string> paths(g.gl_pathv, g.gl_pathv + g.gl_pathc);
   std::sort(paths.begin(), paths.end());
-  for (const auto& path : paths) VTPS_RETURN_IF_ERROR(parseFile(path, set));
+  for (const auto& path : paths)
+    VTPS_RETURN_IF_ERROR(parseFile(path, set));
   return set;
 }
 
 std::string_view toString(RuleAction a) {
   switch (a) {
-    case RuleAction::kAlert: return "alert";
-    case RuleAction::kDrop: return "drop";
-    case RuleAction::kReject: return "reject";
-    case RuleAction::kPass: return "pass";
+    case RuleAction::kAlert:
+      return "alert";
+    case RuleAction::kDrop:
+      return "drop";
+    case RuleAction::kReject:
+      return "reject";
+    case RuleAction::kPass:
+      return "pass";
   }
   return "?";
 }
 
 std::string_view toString(RuleProtocol p) {
   switch (p) {
-    case RuleProtocol::kTcp: return "tcp";
-    case RuleProtocol::kHttp: return "http";
-    case RuleProtocol::kTls: return "tls";
+    case RuleProtocol::kTcp:
+      return "tcp";
+    case RuleProtocol::kHttp:
+      return "http";
+    case RuleProtocol::kTls:
+      return "tls";
   }
   return "?";
 }
 
 std::string_view toString(BufferKind b) {
   switch (b) {
-    case BufferKind::kStream: return "stream";
-    case BufferKind::kHttpMethod: return "http.method";
-    case BufferKind::kHttpUri: return "http.uri";
-    case BufferKind::kHttpUriRaw: return "http.uri.raw";
-    case BufferKind::kHttpHost: return "http.host";
-    case BufferKind::kHttpHeader: return "http.header";
-    case BufferKind::kHttpRequestBody: return "http.request_body";
-    case BufferKind::kHttpResponseBody: return "http.response_body";
-    case BufferKind::kTlsSni: return "tls.sni";
+    case BufferKind::kStream:
+      return "stream";
+    case BufferKind::kHttpMethod:
+      return "http.method";
+    case BufferKind::kHttpUri:
+      return "http.uri";
+    case BufferKind::kHttpUriRaw:
+      return "http.uri.raw";
+    case BufferKind::kHttpHost:
+      return "http.host";
+    case BufferKind::kHttpHeader:
+      return "http.header";
+    case BufferKind::kHttpRequestBody:
+      return "http.request_body";
+    case BufferKind::kHttpResponseBody:
+      return "http.response_body";
+    case BufferKind::kTlsSni:
+      return "tls.sni";
   }
   return "?";
 }

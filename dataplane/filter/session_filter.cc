@@ -33,9 +33,12 @@ std::string_view targetPath(std::string_view uri) {
 
 std::string_view reputationName(ReputationKind k) {
   switch (k) {
-    case ReputationKind::kIp: return "ip";
-    case ReputationKind::kDns: return "dns";
-    case ReputationKind::kUrl: return "url";
+    case ReputationKind::kIp:
+      return "ip";
+    case ReputationKind::kDns:
+      return "dns";
+    case ReputationKind::kUrl:
+      return "url";
   }
   return "?";
 }
@@ -45,8 +48,7 @@ std::string_view reputationName(ReputationKind k) {
 class SessionFilter::HttpSide final : public HttpParser::Listener {
  public:
   HttpSide(SessionFilter& owner, bool to_server, const HttpLimits& limits)
-      : parser(to_server ? HttpParser::Kind::kRequest : HttpParser::Kind::kResponse, limits,
-               *this),
+      : parser(to_server ? HttpParser::Kind::kRequest : HttpParser::Kind::kResponse, limits, *this),
         owner_(owner),
         to_server_(to_server) {}
   bool onHeaders(const HttpMessage& m) override { return owner_.onHttpHeaders(to_server_, m); }
@@ -105,8 +107,8 @@ void SessionFilter::openStages() {
   }
   const auto& rules = pipeline_->rulesFor(flow_.profile);
   matcher_.emplace(rules);
-  overlap_ = std::max(pipeline_->settings().limits.stream_overlap_bytes,
-                      rules->longestStreamContent());
+  overlap_ =
+      std::max(pipeline_->settings().limits.stream_overlap_bytes, rules->longestStreamContent());
   if (flow_.tls && !flow_.sni.empty()) {
     matcher_->matchTlsSni(traits_, flow_.sni, matched_);
     applySignatures(true, nullptr);
@@ -132,7 +134,9 @@ void SessionFilter::applyTrafficManagement() {
       c.add(FilterCounters::kTmTrusted);
       mode_ = Mode::kTrusted;
       return;
-    case TrafficAction::kAllow: c.add(FilterCounters::kTmAllowed); return;
+    case TrafficAction::kAllow:
+      c.add(FilterCounters::kTmAllowed);
+      return;
     case TrafficAction::kRateLimit:
       c.add(FilterCounters::kTmRateLimited);
       limiter_ = f->limiter;
@@ -203,8 +207,7 @@ bool SessionFilter::onHttpHeaders(bool to_server, const HttpMessage& m) {
     if (!flow_.decrypted && !m.host.empty() && checkReputation(rep.lookupDns(m.host), true, &m)) {
       return false;
     }
-    if (!m.host.empty() &&
-        checkReputation(rep.lookupUrl(m.host, targetPath(m.uri)), true, &m)) {
+    if (!m.host.empty() && checkReputation(rep.lookupUrl(m.host, targetPath(m.uri)), true, &m)) {
       return false;
     }
     if (quarantine_redirect_) {
@@ -251,8 +254,8 @@ bool SessionFilter::checkReputation(std::optional<ReputationHit> hit, bool to_se
   e.action = blocks ? "block" : "permit+notify";
   e.filter = hit->entry;
   e.score = hit->score;
-  e.reason = "reputation " + std::string(reputationName(hit->kind)) + " " + hit->entry +
-             " score " + std::to_string(hit->score);
+  e.reason = "reputation " + std::string(reputationName(hit->kind)) + " " + hit->entry + " score " +
+             std::to_string(hit->score);
   emit(e);
   if (!blocks) {
     notified_.push_back(hit->entry);
@@ -281,7 +284,9 @@ void SessionFilter::inspectStream(bool to_server, std::span<const uint8_t> data)
 }
 
 void SessionFilter::applySignatures(bool to_server, const HttpMessage* m) {
-  auto fired = [&](uint32_t i) { return std::find(fired_.begin(), fired_.end(), i) != fired_.end(); };
+  auto fired = [&](uint32_t i) {
+    return std::find(fired_.begin(), fired_.end(), i) != fired_.end();
+  };
   std::erase_if(matched_, fired);
   if (matched_.empty() || signatures_off_) {
     matched_.clear();
@@ -358,7 +363,8 @@ void SessionFilter::startTrace(uint32_t sid) {
   auto start = history_.empty() ? Clock::now() : history_.front().when;
   pcap_ = std::make_unique<PcapWriter>(t.client_ip, t.client_port, t.server_ip, t.server_port,
                                        pipeline_->settings().limits.trace_max_bytes, start);
-  for (const Piece& p : history_) pcap_->append(p.to_server, p.bytes, p.when);
+  for (const Piece& p : history_)
+    pcap_->append(p.to_server, p.bytes, p.when);
   history_.clear();
   history_bytes_ = 0;
   trace_sid_ = sid;
@@ -370,8 +376,8 @@ void SessionFilter::finishTrace() {
   if (!pcap_) return;
   TraceCapture capture;
   const FiveTuple& t = flow_.tuple;
-  capture.file_name = "trace-" + std::to_string(nowUnixMs()) + "-" + formatIpv4(t.client_ip) +
-                      "_" + std::to_string(t.client_port) + "-" + formatIpv4(t.server_ip) + "_" +
+  capture.file_name = "trace-" + std::to_string(nowUnixMs()) + "-" + formatIpv4(t.client_ip) + "_" +
+                      std::to_string(t.client_port) + "-" + formatIpv4(t.server_ip) + "_" +
                       std::to_string(t.server_port) + "-" + std::to_string(trace_sid_) + ".pcap";
   capture.pcap = pcap_->bytes();
   capture.sid = trace_sid_;

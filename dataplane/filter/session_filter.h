@@ -83,11 +83,11 @@ class SessionFilter {
   Mode mode_ = Mode::kInspect;
   SessionVerdict verdict_;
   std::shared_ptr<RateLimiter> limiter_;
-  bool signatures_off_ = false;   // a pass rule matched
+  bool signatures_off_ = false;       // a pass rule matched
   bool quarantine_redirect_ = false;  // redirect the first cleartext HTTP request
   std::optional<SignatureMatcher> matcher_;
   std::vector<uint32_t> matched_;
-  std::vector<uint32_t> fired_;  // rules already acted on in this session (one event each)
+  std::vector<uint32_t> fired_;        // rules already acted on in this session (one event each)
   std::vector<std::string> notified_;  // reputation entries already notified
 
   // Stream windows per direction (0: client to server).

@@ -85,10 +85,14 @@ const TrafficFilter* TrafficFilters::firstFilter(const FiveTuple& t) const {
 
 std::string_view toString(TrafficAction a) {
   switch (a) {
-    case TrafficAction::kBlock: return "block";
-    case TrafficAction::kAllow: return "allow";
-    case TrafficAction::kTrust: return "trust";
-    case TrafficAction::kRateLimit: return "rate-limit";
+    case TrafficAction::kBlock:
+      return "block";
+    case TrafficAction::kAllow:
+      return "allow";
+    case TrafficAction::kTrust:
+      return "trust";
+    case TrafficAction::kRateLimit:
+      return "rate-limit";
   }
   return "?";
 }

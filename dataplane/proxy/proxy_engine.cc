@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 
+#include "dataplane/proxy/domain_exclusions.h"
 #include "dataplane/proxy/proxy_counters.h"
 #include "dataplane/proxy/runtime_snapshot.h"
 #include "dataplane/proxy/tproxy_rules.h"
@@ -28,6 +29,10 @@ std::string_view toString(Decision d) {
       return "Blocked";
   }
   return "unknown";
+}
+
+std::string_view toString(FailedSide side) {
+  return side == FailedSide::kClient ? "client" : "server";
 }
 
 namespace {
@@ -54,16 +59,38 @@ Status checkCores(const std::vector<int>& cores) {
   return {};
 }
 
+bool hasClientPolicies(const config::Config& config) {
+  for (const config::Profile& profile : config.profiles) {
+    if (!profile.ssl_client_policies.empty()) return true;
+  }
+  return false;
+}
+
 std::vector<TproxyTuple> tuplesOf(const config::Config& config, const EngineOptions& options,
                                   uint16_t port) {
   std::vector<TproxyTuple> tuples;
-  if (!config.device.ssl_inspection.server) return tuples;
-  for (const config::ServerProxy& proxy : config.server_proxies) {
-    for (const config::Cidr4& destination : proxy.destinations) {
-      for (const config::PortRange& ports : proxy.detection_ports) {
-        tuples.push_back(TproxyTuple{destination.address, destination.prefix, ports.first,
-                                     ports.last, port, options.fwmark});
+  if (config.device.ssl_inspection.server) {
+    for (const config::ServerProxy& proxy : config.server_proxies) {
+      for (const config::Cidr4& destination : proxy.destinations) {
+        for (const config::PortRange& ports : proxy.detection_ports) {
+          tuples.push_back(TproxyTuple{destination.address, destination.prefix, ports.first,
+                                       ports.last, port, options.fwmark});
+        }
       }
+    }
+  }
+  if (!config.device.ssl_inspection.client) return tuples;
+  // Client proxies take their detection ports to any destination; only proxies that a client
+  // policy uses divert traffic.
+  for (const config::ClientProxy& proxy : config.client_proxies) {
+    bool used = false;
+    for (const config::Profile& profile : config.profiles) {
+      for (const config::SslClientPolicy& policy : profile.ssl_client_policies)
+        used = used || policy.client_proxy == proxy.name;
+    }
+    if (!used) continue;
+    for (const config::PortRange& ports : proxy.detection_ports) {
+      tuples.push_back(TproxyTuple{0, 0, ports.first, ports.last, port, options.fwmark});
     }
   }
   return tuples;
@@ -80,8 +107,10 @@ class ProxyEngineImpl final : public ProxyEngine {
   Status apply(std::shared_ptr<const config::Config> config) override;
   uint16_t listenPort() const override { return port_; }
   std::vector<CounterGroup> counters() const override;
+  std::vector<WorkerLoad> workerLoad() const override;
   std::vector<LiveSession> liveSessions() const override;
   size_t clearSessions() override;
+  std::shared_ptr<ExclusionStore> exclusionStore() const override { return exclusions_; }
   void drainAndStop(double grace_s) override;
 
  private:
@@ -91,6 +120,10 @@ class ProxyEngineImpl final : public ProxyEngine {
     if (future.wait_for(timeout) != std::future_status::ready) return std::nullopt;
     return future.get();
   }
+  // The client inspection services `config` needs: the engine's own, created on first need.
+  // A changed state file path gives a new exclusion store (committed by commitServices()).
+  Result<ClientServices> servicesFor(const config::Config& config);
+  void commitServices(const ClientServices& services, const config::Config& config);
   TproxySettings rulesSettings() const {
     TproxySettings s;
     s.table = options_.rules_table;
@@ -104,6 +137,8 @@ class ProxyEngineImpl final : public ProxyEngine {
   crypto::Keystore& keystore_;
   EngineShared shared_;
   std::shared_ptr<const RuntimeSnapshot> snapshot_;
+  std::shared_ptr<MintServices> mint_;
+  std::shared_ptr<ExclusionStore> exclusions_;
   std::optional<TproxyRules> rules_;
   std::vector<std::unique_ptr<Worker>> workers_;
   uint16_t port_ = 0;
@@ -114,11 +149,14 @@ Status ProxyEngineImpl::start(std::shared_ptr<const config::Config> config, Even
                               std::shared_ptr<InspectorFactory> inspectors) {
   const std::vector<int>& cores = config->device.proxy_cores;
   VTPS_RETURN_IF_ERROR(checkCores(cores));
-  Result<std::shared_ptr<const RuntimeSnapshot>> snapshot =
-      RuntimeSnapshot::build(config, keystore_);
-  if (!snapshot) return snapshot.error();
-  snapshot_ = std::move(*snapshot);
   shared_.sink = &sink;
+  Result<ClientServices> services = servicesFor(*config);
+  if (!services) return services.error();
+  Result<std::shared_ptr<const RuntimeSnapshot>> snapshot =
+      RuntimeSnapshot::build(config, keystore_, *services);
+  if (!snapshot) return snapshot.error();
+  commitServices(*services, *config);
+  snapshot_ = std::move(*snapshot);
   shared_.inspectors = std::move(inspectors);
   shared_.options = options_;
 
@@ -154,14 +192,53 @@ Status ProxyEngineImpl::apply(std::shared_ptr<const config::Config> config) {
         "device.cores.proxy: the proxy cores cannot change while vtpsd runs; restart it to use "
         "the new cores");
   }
+  Result<ClientServices> services = servicesFor(*config);
+  if (!services) return services.error();
   Result<std::shared_ptr<const RuntimeSnapshot>> snapshot =
-      RuntimeSnapshot::build(config, keystore_);
+      RuntimeSnapshot::build(config, keystore_, *services);
   if (!snapshot) return snapshot.error();
   if (rules_) VTPS_RETURN_IF_ERROR(rules_->replace(tuplesOf(*config, options_, port_)));
+  commitServices(*services, *config);
   snapshot_ = std::move(*snapshot);
   for (auto& worker : workers_)
     worker->applySnapshot(snapshot_);
   return {};
+}
+
+Result<ClientServices> ProxyEngineImpl::servicesFor(const config::Config& config) {
+  if (!hasClientPolicies(config)) return ClientServices{mint_, exclusions_};
+  ClientServices services{mint_, exclusions_};
+  if (!services.mint) {
+    const EngineOptions::Mint& m = options_.mint;
+    mint::KeyPoolOptions pool;
+    pool.ecdsa_p256 = {m.ecdsa_keys_low, m.ecdsa_keys_high};
+    pool.rsa_2048 = {m.rsa_keys_low, m.rsa_keys_high};
+    Result<std::shared_ptr<MintServices>> created =
+        MintServices::create(pool, mint::MintCacheOptions{m.cache_capacity, m.cache_shards});
+    if (!created) return makeError("SSL client inspection: " + created.message());
+    services.mint = std::move(*created);
+  }
+  const std::string path = exclusionStatePath(config);
+  if (!services.exclusions || services.exclusions->path() != path) {
+    Result<std::unique_ptr<ExclusionStore>> store =
+        ExclusionStore::open(path, ExclusionSettings::from(config.domain_exclusions));
+    if (!store) return store.error();
+    services.exclusions = std::move(*store);
+  }
+  return services;
+}
+
+void ProxyEngineImpl::commitServices(const ClientServices& services,
+                                     const config::Config& config) {
+  mint_ = services.mint;
+  if (!services.exclusions) return;
+  services.exclusions->configure(ExclusionSettings::from(config.domain_exclusions));
+  if (services.exclusions != exclusions_) {
+    exclusions_ = services.exclusions;
+    EventSink* sink = shared_.sink;
+    exclusions_->startSync(std::chrono::milliseconds(options_.exclusions_sync_ms),
+                           [sink](std::string message) { sink->systemLog("error", message); });
+  }
 }
 
 std::vector<CounterGroup> ProxyEngineImpl::counters() const {
@@ -169,6 +246,13 @@ std::vector<CounterGroup> ProxyEngineImpl::counters() const {
   for (const auto& worker : workers_)
     all.push_back(&worker->counters());
   return sumCounters(all);
+}
+
+std::vector<WorkerLoad> ProxyEngineImpl::workerLoad() const {
+  std::vector<WorkerLoad> all;
+  for (const auto& worker : workers_)
+    all.push_back(WorkerLoad{worker->index(), worker->core(), worker->busyNs()});
+  return all;
 }
 
 std::vector<LiveSession> ProxyEngineImpl::liveSessions() const {

@@ -9,6 +9,7 @@
 // (eventfd-woken), never through locks on the per-connection path.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,6 +25,8 @@ class Keystore;
 }
 
 namespace vtps::proxy {
+
+class ExclusionStore;
 
 // What the engine decided for a session (the SSL inspection log's "decision").
 enum class Decision {
@@ -82,14 +85,46 @@ struct SessionRecord {
   uint64_t bytes_client_to_server = 0;
   uint64_t bytes_server_to_client = 0;
   bool logging_enabled = false;  // the proxy's "logging" option
+  // Telemetry: how long each TLS handshake took (seconds; < 0 when that leg completed none).
+  double server_handshake_s = -1;
+  double client_handshake_s = -1;
+  // Telemetry: the first kMaxAlerts TLS alerts sent or received on either leg.
+  struct Alert {
+    bool client_leg = false;  // the leg to the client (else the leg to the server)
+    bool sent = false;        // sent by the proxy (else received from the peer)
+    uint8_t code = 0;         // AlertDescription (RFC 8446 6.2)
+  };
+  static constexpr size_t kMaxAlerts = 4;
+  std::array<Alert, kMaxAlerts> alerts{};
+  uint8_t alert_count = 0;
 };
 
-// Where the engine reports what operators read: session records (SSL log), system log lines.
-// Called from worker threads; implementations hand off to the control thread (no blocking I/O).
+enum class FailedSide { kClient, kServer };
+std::string_view toString(FailedSide side);  // "client", "server"
+
+// One failed connection log entry: an SSL client policy session whose TLS handshake failed (or
+// was refused for its server certificate) and that carried a domain (SNI). Failures of
+// sessions without SNI are in the SSL log only, as the TPS keeps "IP only" failures out of its
+// failed domain list.
+struct FailedConnectionRecord {
+  int64_t time_unix_ms = 0;
+  SessionContext context;
+  FailedSide side = FailedSide::kServer;  // the leg that failed
+  std::string alert;                      // fatal alert the peer sent ("certificate_unknown")
+  int alert_code = -1;                    // its code (46); -1 when no alert was received
+  std::string verify_error;  // server certificate finding ("certificate has expired"), or empty
+  std::string reason;        // as in the SSL log record of the same session
+  bool auto_excluded = false;  // this failure added the domain to the automatic exclusions
+};
+
+// Where the engine reports what operators read: session records (SSL log), failed connections
+// (failed connection log), system log lines. Called from worker threads; implementations hand
+// off to the control thread (no blocking I/O).
 class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void sessionClosed(const SessionRecord& record) = 0;
+  virtual void failedConnection(const FailedConnectionRecord& record) = 0;
   virtual void systemLog(std::string_view severity, std::string message) = 0;
 };
 
@@ -97,6 +132,13 @@ class EventSink {
 struct CounterGroup {
   std::string name;  // npSslInspStats | npSslInspProtocolStats | npTcpProxyStats
   std::vector<std::pair<std::string, uint64_t>> values;
+};
+
+// Load of one worker, for telemetry's busy ratio.
+struct WorkerLoad {
+  int worker = 0;
+  int core = 0;
+  uint64_t busy_ns = 0;  // time spent handling events (not waiting in epoll_wait) since start
 };
 
 // A live session, for `vtpsctl show tse ssl-inspection`.
@@ -122,6 +164,16 @@ struct EngineOptions {
   int hello_timeout_ms = 10000;      // a complete ClientHello must arrive within this
   int handshake_timeout_ms = 30000;  // upstream connect + both TLS handshakes within this
   int command_timeout_ms = 2000;     // liveSessions()/clearSessions() wait this long per worker
+  // SSL client inspection: the leaf key pool and the minted-leaf cache (created when a config
+  // first has client policies; defaults as crypto/mint documents them), and how often the
+  // domain exclusions state file is synced (new entries are written at once).
+  struct Mint {
+    size_t cache_capacity = 10'000;
+    size_t cache_shards = 16;
+    size_t ecdsa_keys_low = 64, ecdsa_keys_high = 256;
+    size_t rsa_keys_low = 16, rsa_keys_high = 64;
+  } mint;
+  int exclusions_sync_ms = 2000;
 };
 
 class ProxyEngine {
@@ -141,9 +193,15 @@ class ProxyEngine {
   virtual Status apply(std::shared_ptr<const config::Config> config) = 0;
   virtual uint16_t listenPort() const = 0;
   virtual std::vector<CounterGroup> counters() const = 0;
+  // Per-worker busy time. Reads only atomics (as counters() does), so the metrics server may
+  // call both from its own thread while the engine lives.
+  virtual std::vector<WorkerLoad> workerLoad() const { return {}; }
   virtual std::vector<LiveSession> liveSessions() const = 0;
   // Closes every live session (`debug np ssl-clear`); returns how many.
   virtual size_t clearSessions() = 0;
+  // The SSL client domain exclusions, for listing and editing from the control thread; null
+  // until a config with SSL client policies has been applied.
+  virtual std::shared_ptr<ExclusionStore> exclusionStore() const = 0;
   // Stops accepting, lets live sessions finish for up to `grace_s`, then closes them, removes
   // the rules and joins the workers.
   virtual void drainAndStop(double grace_s) = 0;

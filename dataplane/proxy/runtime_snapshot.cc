@@ -50,21 +50,36 @@ Result<tls::ServerCertificate> loadServerCertificate(const std::string& name,
 
 }  // namespace
 
-Result<tls::TlsOptions> tlsOptionsOf(const config::ServerProxy& proxy) {
+namespace {
+
+Result<tls::TlsOptions> optionsOf(std::string_view what, const std::vector<config::TlsVersion>& protocols,
+                                  const std::vector<std::string>& cipher_suites, bool downgrade) {
   tls::TlsOptions options;
   std::vector<tls::TlsVersion> versions;
-  for (config::TlsVersion v : proxy.protocols)
+  for (config::TlsVersion v : protocols)
     versions.push_back(toTls(v));
   if (versions.empty()) {
     // Unset in the config: the TLS 1.2 and 1.3 default the loader documents.
     versions = {tls::TlsVersion::kTls12, tls::TlsVersion::kTls13};
   }
   Result<tls::ProtocolRange> range = tls::protocolRangeOf(versions);
-  if (!range) return makeError(fmt::format("server proxy {}: {}", proxy.name, range.message()));
+  if (!range) return makeError(fmt::format("{}: {}", what, range.message()));
   options.protocols = *range;
-  options.cipher_suites = proxy.cipher_suites;
-  options.http2_to_http1_downgrade = proxy.http2_to_http1_downgrade;
+  options.cipher_suites = cipher_suites;
+  options.http2_to_http1_downgrade = downgrade;
   return options;
+}
+
+}  // namespace
+
+Result<tls::TlsOptions> tlsOptionsOf(const config::ServerProxy& proxy) {
+  return optionsOf("server proxy " + proxy.name, proxy.protocols, proxy.cipher_suites,
+                   proxy.http2_to_http1_downgrade);
+}
+
+Result<tls::TlsOptions> tlsOptionsOf(const config::ClientProxy& proxy) {
+  return optionsOf("client proxy " + proxy.name, proxy.protocols, proxy.cipher_suites,
+                   proxy.http2_to_http1_downgrade);
 }
 
 Status RuntimeSnapshot::buildProxy(const config::ServerProxy& proxy, crypto::Keystore& keystore) {
@@ -95,9 +110,11 @@ Status RuntimeSnapshot::buildProxy(const config::ServerProxy& proxy, crypto::Key
 }
 
 Result<std::shared_ptr<const RuntimeSnapshot>> RuntimeSnapshot::build(
-    std::shared_ptr<const config::Config> config, crypto::Keystore& keystore) {
+    std::shared_ptr<const config::Config> config, crypto::Keystore& keystore,
+    ClientServices services) {
   std::shared_ptr<RuntimeSnapshot> snapshot(new RuntimeSnapshot);
   snapshot->config_ = std::move(config);
+  snapshot->services_ = std::move(services);
   const config::Config& cfg = *snapshot->config_;
   snapshot->no_trust_.reset(X509_STORE_new());
   if (!snapshot->no_trust_) return ossl::error("build proxy runtime: X509_STORE_new");
@@ -117,6 +134,7 @@ Result<std::shared_ptr<const RuntimeSnapshot>> RuntimeSnapshot::build(
       snapshot->policies_.push_back(ServerPolicyMatch{&profile, &policy, proxy});
     }
   }
+  VTPS_RETURN_IF_ERROR(snapshot->buildClientSide(keystore));
   return std::shared_ptr<const RuntimeSnapshot>(std::move(snapshot));
 }
 
@@ -136,8 +154,22 @@ const ServerPolicyMatch* RuntimeSnapshot::matchServer(uint32_t destination, uint
 
 const config::Cidr4* RuntimeSnapshot::sourceException(const config::SslServerPolicy& policy,
                                                       uint32_t client) {
-  for (const config::Cidr4& c : policy.source_exceptions) {
+  return covering(policy.source_exceptions, client);
+}
+
+const config::Cidr4* RuntimeSnapshot::covering(const std::vector<config::Cidr4>& list,
+                                               uint32_t client) {
+  for (const config::Cidr4& c : list) {
     if (c.contains(client)) return &c;
+  }
+  return nullptr;
+}
+
+const ClientPolicyMatch* RuntimeSnapshot::matchClient(uint16_t port) const {
+  for (const auto& m : client_policies_) {
+    for (const config::PortRange& r : m->proxy->config->detection_ports) {
+      if (r.contains(port)) return m.get();
+    }
   }
   return nullptr;
 }

@@ -145,16 +145,38 @@ void Session::readHello() {
   }
   record_.context.sni = parser.hello().sni;
   offered_alpn_ = parser.hello().alpn;
+  key_offer_.signature_schemes = parser.hello().signature_algorithms;
+  key_offer_.cipher_suites = parser.hello().cipher_suites;
   worker_.setDeadline(*this, 0);
   decide();
 }
 
 void Session::decide() {
+  // A connection that matches a server policy and a client policy is the server policy's.
   match_ = snapshot_->matchServer(destination_.address, destination_.port);
-  if (match_ == nullptr) {
-    return splice(Decision::kNotDecrypted, Ctr::kNoPolicy,
-                  fmt::format("no SSL server policy for {}", destination_.str()));
-  }
+  if (match_ != nullptr) return decideServer();
+  client_match_ = snapshot_->matchClient(destination_.port);
+  if (client_match_ != nullptr) return decideClient();
+  splice(Decision::kNotDecrypted, Ctr::kNoPolicy,
+         fmt::format("no SSL policy for {}", destination_.str()));
+}
+
+bool Session::tcpReset() const {
+  return match_ != nullptr ? match_->proxy->config->tcp_reset
+                           : client_match_->proxy->config->tcp_reset;
+}
+
+config::DecryptedService Session::service() const {
+  return match_ != nullptr ? match_->proxy->config->decrypted_service
+                           : client_match_->proxy->config->decrypted_service;
+}
+
+bool Session::downgrade() const {
+  return match_ != nullptr ? match_->proxy->config->http2_to_http1_downgrade
+                           : client_match_->proxy->config->http2_to_http1_downgrade;
+}
+
+void Session::decideServer() {
   const config::ServerProxy& proxy = *match_->proxy->config;
   SessionContext& ctx = record_.context;
   ctx.profile = match_->profile->name;
@@ -315,11 +337,14 @@ void Session::close(Close how) {
   }
   // A TLS alert (close_notify) tells each peer the session ends; where a TCP reset is due, the
   // reset is that side's notice instead (an alert queued before it would only be discarded).
-  if (tls_) tls_->shutdown(how != Close::kResetBoth, how == Close::kGraceful);
-  if (server_.fd && (how == Close::kResetServer || how == Close::kResetBoth)) {
-    setResetOnClose(server_.fd.get());
+  const bool reset_server = how == Close::kResetServer || how == Close::kResetBoth;
+  const bool reset_client = how == Close::kResetClient || how == Close::kResetBoth;
+  if (tls_) {
+    tls_->shutdown(!reset_client, !reset_server);
+    tls_->fillTelemetry(record_);
   }
-  if (how == Close::kResetBoth) setResetOnClose(client_.fd.get());
+  if (server_.fd && reset_server) setResetOnClose(server_.fd.get());
+  if (client_.fd && reset_client) setResetOnClose(client_.fd.get());
   // Closing a descriptor removes it from the epoll set.
   client_.fd.reset();
   server_.fd.reset();

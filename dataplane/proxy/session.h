@@ -1,11 +1,16 @@
 // Session: one connection the kernel handed over, from accept to the SSL inspection log record.
 //
 //   accept -> peek the ClientHello (MSG_PEEK, nothing consumed) -> decide from the worker's
-//   snapshot (server policy, source exceptions, threshold)
+//   snapshot: a server policy first; else a client policy (always-decrypt, never-decrypt,
+//   decryption policy, domain exclusions); then the threshold
 //     not decrypted / bypassed: connect upstream transparently -> splice both ways
-//     decrypt: connect upstream transparently -> TLS connect (SNI, client's ALPN) -> TLS accept
-//              (certificate by SNI, ALPN the server chose) -> relay cleartext through the inspector
-//   -> close: counters, one SessionRecord to the EventSink.
+//     decrypt: connect upstream transparently -> TLS connect (SNI, client's ALPN) ->
+//              client policy only: verify the server certificate, block it or mint a leaf
+//              (signing CA when trusted, Untrusted Server CA otherwise) -> TLS accept
+//              (server policy: certificate by SNI; client policy: the minted leaf; ALPN the
+//              server chose) -> relay cleartext through the inspector
+//   -> close: counters, one SessionRecord (and for failed client policy handshakes with an SNI
+//      one FailedConnectionRecord) to the EventSink.
 //
 // A session lives on one worker thread and keeps the snapshot it started with, so a config
 // apply never changes it midway. Every step is non-blocking; epoll edges drive advance().
@@ -13,10 +18,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "crypto/mint/leaf_key_type.h"
 #include "dataplane/proxy/proxy_engine.h"
 #include "dataplane/proxy/relay_leg.h"
 #include "dataplane/proxy/runtime_snapshot.h"
@@ -58,7 +65,13 @@ class Session {
   };
   enum class Plan { kSplice, kDecrypt };
   // How the sockets are closed.
-  enum class Close { kGraceful, kResetServer, kResetBoth };
+  enum class Close { kGraceful, kResetServer, kResetClient, kResetBoth };
+  // A client policy's answer for one host name.
+  struct DomainVerdict {
+    bool decrypt = true;
+    Ctr counter = Ctr::kCount;  // why not (or kCategoryOverrides for a forced decrypt)
+    std::string reason;
+  };
 
   struct LegHandler final : EpollHandler {
     Session* session = nullptr;
@@ -73,6 +86,7 @@ class Session {
   // session.cc: hello and decision.
   void readHello();
   void decide();
+  void decideServer();
   void splice(Decision decision, Ctr reason_counter, std::string reason);
   bool admitDecryption();
   void overThreshold();
@@ -92,6 +106,23 @@ class Session {
   void pumpTls();
   void blockByInspector();
 
+  // client policy path (session_client.cc).
+  void decideClient();
+  DomainVerdict domainVerdict(std::string_view host);
+  void onServerHandshakeFailed();
+  void onUpstreamCertificate();
+  bool certificateNamesExcluded();
+  void blockUpstreamCertificate(const tls::VerifyOutcome& outcome, bool expired_only);
+  void mintAndAcceptClient(bool trusted);
+  void onClientHandshakeFailed();
+  void refuseClientCertificateRequest();
+  // A failed connection log entry, for sessions with an SNI only.
+  void reportFailure(FailedSide side, std::optional<int> alert, std::string verify_error,
+                     bool auto_excluded, const std::string& reason);
+  // Closes a session the client policy blocks: a handshake_failure alert, or the proxy's TCP
+  // reset to the client when configured.
+  void blockClient(Ctr counter, std::string reason);
+
   // Ends a session the proxy will not relay: counts `counter` (Ctr::kCount: none), records it
   // as Blocked with `reason`, closes.
   void fail(Ctr counter, std::string reason);
@@ -101,9 +132,15 @@ class Session {
   void countBytes(uint64_t up_before, uint64_t down_before);
   void setDeadlineIn(int64_t ms);
 
+  // Options of whichever proxy took the session.
+  bool tcpReset() const;
+  config::DecryptedService service() const;
+  bool downgrade() const;
+
   Worker& worker_;
   std::shared_ptr<const RuntimeSnapshot> snapshot_;
-  const ServerPolicyMatch* match_ = nullptr;  // owned by snapshot_
+  const ServerPolicyMatch* match_ = nullptr;          // owned by snapshot_
+  const ClientPolicyMatch* client_match_ = nullptr;  // owned by snapshot_
   Leg client_;
   Leg server_;
   LegHandler client_handler_;
@@ -116,6 +153,11 @@ class Session {
   int64_t deadline_ms_ = 0;
   int64_t start_mono_ms_ = 0;
   std::vector<std::string> offered_alpn_;
+  mint::ClientKeyOffer key_offer_;  // what the ClientHello says the client can verify
+  // Client policy, no SNI: the upstream certificate's names decide, after the handshake.
+  bool names_from_certificate_ = false;
+  bool minted_trusted_ = false;      // the client leg presents a leaf of the signing CA
+  std::string not_inspected_reason_;  // set: decrypted but not inspected, for this reason
   SessionRecord record_;
   std::unique_ptr<SpliceRelay> splice_;
   std::unique_ptr<TlsSession> tls_;

@@ -49,8 +49,16 @@ void countNegotiated(WorkerCounters& c, const SideCounters& side, std::string_vi
 }  // namespace
 
 void Session::startServerHandshake() {
-  Result<std::unique_ptr<TlsSession>> tls =
-      TlsSession::create(*match_->proxy, record_.context.sni, offered_alpn_, server_.fd.get());
+  const tls::ClientContext& upstream =
+      match_ != nullptr ? *match_->proxy->connect_side : *client_match_->connect_side;
+  tls::UpstreamSession params;
+  // The client's SNI, and its certificate check (client policies; empty: no name to check, the
+  // client checks the minted copy of the names itself). The ALPN offer is what the client
+  // offered, nothing more: the downgrade (in the context) drops h2, and a client that offered
+  // no ALPN makes the server leg offer none.
+  params.sni = record_.context.sni;
+  params.alpn = offered_alpn_;
+  Result<std::unique_ptr<TlsSession>> tls = TlsSession::create(upstream, params, server_.fd.get());
   if (!tls) return fail(Ctr::kCount, tls.message());
   tls_ = std::move(*tls);
   state_ = State::kServerHandshake;
@@ -68,6 +76,7 @@ void Session::driveServerHandshake() {
       if (tls_->failureKind() == TlsSession::FailureKind::kNoSharedCipher) {
         c.add(Ctr::kServerCipherOther);
       }
+      if (client_match_ != nullptr) return onServerHandshakeFailed();
       return fail(Ctr::kServerHandshakeFailures,
                   fmt::format("server handshake failed: {}", tls_->failure()));
     case TlsSession::Step::kDone:
@@ -77,11 +86,14 @@ void Session::driveServerHandshake() {
   record_.server_cipher = tls_->serverCipher();
   countNegotiated(c, kServerSide, record_.server_version, record_.server_cipher);
   if (tls_->serverRequestedCertificate()) c.add(Ctr::kServerCertificateRequests);
+  if (client_match_ != nullptr) return onUpstreamCertificate();
   startClientHandshake();
 }
 
 void Session::startClientHandshake() {
-  Status leg = tls_->createClientLeg(client_.fd.get());
+  Result<ossl::SslPtr> ssl = match_->proxy->accept_side->newSession(tls_->clientLegAlpn());
+  if (!ssl) return fail(Ctr::kCount, ssl.message());
+  Status leg = tls_->attachClientLeg(std::move(*ssl), client_.fd.get());
   if (!leg) return fail(Ctr::kCount, leg.message());
   state_ = State::kClientHandshake;
   driveClientHandshake();
@@ -100,6 +112,7 @@ void Session::driveClientHandshake() {
       if (tls_->failureKind() == TlsSession::FailureKind::kVersion) {
         c.add(Ctr::kClientVersionFailures);
       }
+      if (client_match_ != nullptr) return onClientHandshakeFailed();
       return fail(Ctr::kRefused, fmt::format("client handshake failed: {}", tls_->failure()));
     case TlsSession::Step::kDone:
       break;
@@ -112,11 +125,13 @@ void Session::driveClientHandshake() {
 
 void Session::startTlsRelay() {
   worker_.setDeadline(*this, 0);
-  const config::ServerProxy& proxy = *match_->proxy->config;
   const bool offered_h2 =
       std::find(offered_alpn_.begin(), offered_alpn_.end(), "h2") != offered_alpn_.end();
-  if (offered_h2 && proxy.http2_to_http1_downgrade) worker_.counters().add(Ctr::kAlpnDowngrades);
-  if (proxy.decrypted_service == config::DecryptedService::kOther) {
+  if (offered_h2 && downgrade()) worker_.counters().add(Ctr::kAlpnDowngrades);
+  if (!not_inspected_reason_.empty()) {
+    record_.decision = Decision::kDecryptedNotInspected;
+    record_.reason = not_inspected_reason_;
+  } else if (service() == config::DecryptedService::kOther) {
     record_.decision = Decision::kDecryptedNotInspected;
     record_.reason = "decrypted service is other";
   } else if (tls_->clientAlpn() == "h2") {
@@ -160,11 +175,14 @@ void Session::blockByInspector() {
   record_.reason =
       why.empty() ? "blocked by inspector" : fmt::format("blocked by inspector: {}", why);
   countDecision();
-  if (match_->proxy->config->tcp_reset) {
+  if (!tcpReset()) return close(Close::kGraceful);
+  // The server proxy's option resets the server, the client proxy's the client.
+  if (match_ != nullptr) {
     c.add(Ctr::kTcpResetsToServer);
     return close(Close::kResetServer);
   }
-  close(Close::kGraceful);
+  c.add(Ctr::kTcpResetsToClient);
+  close(Close::kResetClient);
 }
 
 }  // namespace vtps::proxy

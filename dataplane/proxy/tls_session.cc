@@ -50,27 +50,21 @@ std::string describeIoFailure(int ssl_error) {
 
 }  // namespace
 
-TlsSession::TlsSession(const ServerProxyRuntime& proxy, ossl::SslPtr server)
-    : proxy_(proxy), server_(std::move(server)) {}
+TlsSession::TlsSession(std::string name, ossl::SslPtr server)
+    : name_(std::move(name)), server_(std::move(server)) {}
 
 TlsSession::~TlsSession() = default;
 
-Result<std::unique_ptr<TlsSession>> TlsSession::create(const ServerProxyRuntime& proxy,
-                                                       const std::string& sni,
-                                                       const std::vector<std::string>& offered_alpn,
+Result<std::unique_ptr<TlsSession>> TlsSession::create(const tls::ClientContext& upstream,
+                                                       const tls::UpstreamSession& params,
                                                        int server_fd) {
-  tls::UpstreamSession params;
-  params.sni = sni;
-  // What the client offered, nothing more: the downgrade (in the context) drops h2, and a client
-  // that offered no ALPN makes the server leg offer none.
-  params.alpn = offered_alpn;
-  Result<ossl::SslPtr> ssl = proxy.connect_side->newSession(params);
+  Result<ossl::SslPtr> ssl = upstream.newSession(params);
   if (!ssl) return ssl.error();
   if (SSL_set_fd(ssl->get(), server_fd) != 1) {
-    return ossl::error("server proxy " + proxy.config->name + ": SSL_set_fd (server leg)");
+    return ossl::error("proxy " + upstream.name() + ": SSL_set_fd (server leg)");
   }
   SSL_set_mode(ssl->get(), kSslModes);
-  std::unique_ptr<TlsSession> session(new TlsSession(proxy, std::move(*ssl)));
+  std::unique_ptr<TlsSession> session(new TlsSession(upstream.name(), std::move(*ssl)));
   session->up_.to = session->server_.get();
   session->up_.direction = Direction::kClientToServer;
   session->down_.from = session->server_.get();
@@ -78,16 +72,18 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(const ServerProxyRuntime&
   return session;
 }
 
-Status TlsSession::createClientLeg(int client_fd) {
+std::vector<std::string> TlsSession::clientLegAlpn() const {
   std::vector<std::string> alpn;
   if (std::string_view chosen = serverAlpn(); !chosen.empty()) alpn.emplace_back(chosen);
-  Result<ossl::SslPtr> ssl = proxy_.accept_side->newSession(alpn);
-  if (!ssl) return ssl.error();
-  if (SSL_set_fd(ssl->get(), client_fd) != 1) {
-    return ossl::error("server proxy " + proxy_.config->name + ": SSL_set_fd (client leg)");
+  return alpn;
+}
+
+Status TlsSession::attachClientLeg(ossl::SslPtr ssl, int client_fd) {
+  if (SSL_set_fd(ssl.get(), client_fd) != 1) {
+    return ossl::error("proxy " + name_ + ": SSL_set_fd (client leg)");
   }
-  SSL_set_mode(ssl->get(), kSslModes);
-  client_ = std::move(*ssl);
+  SSL_set_mode(ssl.get(), kSslModes);
+  client_ = std::move(ssl);
   up_.from = client_.get();
   down_.to = client_.get();
   return {};
@@ -97,7 +93,13 @@ TlsSession::Step TlsSession::handshakeStep(SSL* ssl, Leg& leg, bool accept) {
   ERR_clear_error();
   errno = 0;
   int rc = accept ? SSL_accept(ssl) : SSL_connect(ssl);
-  if (rc == 1) return Step::kDone;
+  if (rc == 1) {
+    const bool client_leg = ssl == client_.get();
+    std::chrono::duration<double> took =
+        std::chrono::steady_clock::now() - (client_leg ? client_started_ : server_started_);
+    (client_leg ? client_handshake_s_ : server_handshake_s_) = took.count();
+    return Step::kDone;
+  }
   int error = SSL_get_error(ssl, rc);
   if (error == SSL_ERROR_WANT_READ) {
     leg.readable = false;
@@ -108,8 +110,31 @@ TlsSession::Step TlsSession::handshakeStep(SSL* ssl, Leg& leg, bool accept) {
     return Step::kWant;
   }
   failure_kind_ = classify(ERR_peek_error());
+  received_alert_ = tls::receivedAlertOf(ERR_peek_error());
   failure_ = describeIoFailure(error);
   return Step::kFailed;
+}
+
+void TlsSession::watch(SSL* ssl) {
+  SSL_set_app_data(ssl, this);
+  SSL_set_info_callback(ssl, &TlsSession::onInfo);
+  (ssl == client_.get() ? client_started_ : server_started_) = std::chrono::steady_clock::now();
+}
+
+void TlsSession::onInfo(const SSL* ssl, int where, int ret) {
+  if ((where & SSL_CB_ALERT) == 0) return;
+  auto* self = static_cast<TlsSession*>(SSL_get_app_data(ssl));
+  if (self == nullptr || self->alert_count_ >= self->alerts_.size()) return;
+  // For SSL_CB_ALERT, `ret` holds the alert level in its high byte and the description below.
+  self->alerts_[self->alert_count_++] = SessionRecord::Alert{
+      ssl == self->client_.get(), (where & SSL_CB_WRITE) != 0, static_cast<uint8_t>(ret & 0xff)};
+}
+
+void TlsSession::fillTelemetry(SessionRecord& record) const {
+  record.server_handshake_s = server_handshake_s_;
+  record.client_handshake_s = client_handshake_s_;
+  record.alerts = alerts_;
+  record.alert_count = alert_count_;
 }
 
 TlsSession::Step TlsSession::connectStep(Leg& server) {

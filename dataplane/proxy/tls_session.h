@@ -10,8 +10,11 @@
 // not take yet, and reads nothing more from its source until that is written.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,7 +24,7 @@
 #include "crypto/result.h"
 #include "dataplane/proxy/proxy_engine.h"
 #include "dataplane/proxy/relay_leg.h"
-#include "dataplane/proxy/runtime_snapshot.h"
+#include "crypto/tls/client_context.h"
 
 namespace vtps::proxy {
 
@@ -32,22 +35,29 @@ class TlsSession {
   // Why a handshake failed, for the counters.
   enum class FailureKind { kOther, kNoSharedCipher, kVersion };
 
-  // The server leg on `server_fd` (connected), in connect state. Errors name the proxy.
-  static Result<std::unique_ptr<TlsSession>> create(const ServerProxyRuntime& proxy,
-                                                    const std::string& sni,
-                                                    const std::vector<std::string>& offered_alpn,
+  // The server leg on `server_fd` (connected), in connect state: a session of `upstream` (SNI,
+  // verification name, ALPN offer in `params`). Errors name the proxy.
+  static Result<std::unique_ptr<TlsSession>> create(const tls::ClientContext& upstream,
+                                                    const tls::UpstreamSession& params,
                                                     int server_fd);
   ~TlsSession();
 
   Step connectStep(Leg& server);
-  // The client leg on `client_fd`, selecting the ALPN protocol the server leg negotiated.
-  Status createClientLeg(int client_fd);
+  // The ALPN list the client leg may select: exactly the protocol the server leg negotiated
+  // (empty: none), so both sides speak the same application protocol.
+  std::vector<std::string> clientLegAlpn() const;
+  // Puts `ssl` (an accept-state session from the proxy's client-facing context) on `client_fd`.
+  Status attachClientLeg(ossl::SslPtr ssl, int client_fd);
   Step acceptStep(Leg& client);
 
-  // After a kFailed step: OpenSSL's reasons ("no shared cipher") and their classification.
+  // After a kFailed step: OpenSSL's reasons ("no shared cipher"), their classification, and the
+  // fatal alert the peer sent, when that is what ended the handshake.
   const std::string& failure() const { return failure_; }
   FailureKind failureKind() const { return failure_kind_; }
+  std::optional<int> receivedAlert() const { return received_alert_; }
   bool serverRequestedCertificate() const;
+  // The server leg, for its verification outcome and certificate.
+  const SSL* serverSsl() const { return server_.get(); }
 
   // Negotiated parameters (IANA names; empty before the leg's handshake).
   std::string clientVersion() const;
@@ -70,6 +80,9 @@ class TlsSession {
   // no wait for the peer's).
   void shutdown(bool client_leg, bool server_leg);
 
+  // Telemetry: copies the handshake durations and the alerts seen so far into `record`.
+  void fillTelemetry(SessionRecord& record) const;
+
  private:
   struct Flow {
     SSL* from = nullptr;
@@ -84,7 +97,11 @@ class TlsSession {
   };
   enum class FlowResult { kOk, kBlocked, kError };
 
-  TlsSession(const ServerProxyRuntime& proxy, ossl::SslPtr server);
+  TlsSession(std::string name, ossl::SslPtr server);
+  // Ties `ssl` to this session for onInfo() (app data) and starts its handshake clock.
+  void watch(SSL* ssl);
+  // SSL info callback: records each alert read or written on either leg.
+  static void onInfo(const SSL* ssl, int where, int ret);
   Step handshakeStep(SSL* ssl, Leg& leg, bool accept);
   const char* sideName(const SSL* ssl) const;  // "client" or "server"
   FlowResult pumpFlow(Flow& flow, Leg& from, Leg& to, Inspector* inspector,
@@ -92,14 +109,20 @@ class TlsSession {
   FlowResult writeOut(Flow& flow, Leg& to, const uint8_t* data, size_t size, uint64_t& delivered,
                       std::string& error);
 
-  const ServerProxyRuntime& proxy_;
+  std::string name_;  // the proxy's, for messages
   ossl::SslPtr server_;
   ossl::SslPtr client_;
   Flow up_;    // client -> server
   Flow down_;  // server -> client
   std::string failure_;
   FailureKind failure_kind_ = FailureKind::kOther;
+  std::optional<int> received_alert_;
   bool peer_reset_ = false;
+  // Telemetry (fillTelemetry): handshake clocks and the first alerts.
+  std::chrono::steady_clock::time_point server_started_{}, client_started_{};
+  double server_handshake_s_ = -1, client_handshake_s_ = -1;
+  std::array<SessionRecord::Alert, SessionRecord::kMaxAlerts> alerts_{};
+  uint8_t alert_count_ = 0;
 };
 
 }  // namespace vtps::proxy

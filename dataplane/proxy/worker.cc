@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "dataplane/proxy/domain_exclusions.h"
 #include "dataplane/proxy/runtime_snapshot.h"
 #include "dataplane/proxy/session.h"
 
@@ -95,7 +96,22 @@ void Worker::post(std::function<void()> command) {
 }
 
 void Worker::applySnapshot(std::shared_ptr<const RuntimeSnapshot> snapshot) {
-  post([this, snapshot = std::move(snapshot)]() mutable { snapshot_ = std::move(snapshot); });
+  post([this, snapshot = std::move(snapshot)]() mutable {
+    snapshot_ = std::move(snapshot);
+    // Its reasons came from the old config's policies.
+    name_memo_.clear();
+  });
+}
+
+const ExclusionSet& Worker::exclusions(const ExclusionStore& store) {
+  const uint64_t version = store.version();
+  if (&store != exclusions_store_ || version != exclusions_version_ || !exclusions_) {
+    exclusions_ = store.current();
+    exclusions_store_ = &store;
+    exclusions_version_ = version;
+    name_memo_.clear();
+  }
+  return *exclusions_;
 }
 
 std::future<std::vector<LiveSession>> Worker::listSessions() {
@@ -163,6 +179,7 @@ void Worker::run() {
   while (!stop_) {
     int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, pollTimeoutMs());
     updateClock();
+    const auto busy_from = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
       static_cast<EpollHandler*>(events[i].data.ptr)->onEvents(events[i].events);
     }
@@ -173,6 +190,11 @@ void Worker::run() {
       reapRetired();
       stop_ = sessions_.empty();
     }
+    // Telemetry's worker busy ratio: the time between epoll_wait calls (one clock read).
+    const auto busy = std::chrono::steady_clock::now() - busy_from;
+    busy_ns_.store(busyNs() + static_cast<uint64_t>(
+                                  std::chrono::duration_cast<std::chrono::nanoseconds>(busy).count()),
+                   std::memory_order_relaxed);
   }
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "crypto/result.h"
+#include "dataplane/proxy/certificate_name_memo.h"
 #include "dataplane/proxy/client_hello.h"
 #include "dataplane/proxy/proxy_counters.h"
 #include "dataplane/proxy/proxy_engine.h"
@@ -29,6 +30,8 @@
 
 namespace vtps::proxy {
 
+class ExclusionSet;
+class ExclusionStore;
 class RuntimeSnapshot;
 class Session;
 
@@ -74,6 +77,9 @@ class Worker {
   void join();
   const WorkerCounters& counters() const { return counters_; }
   int index() const { return index_; }
+  int core() const { return core_; }
+  // Time spent handling events since start (the loop minus epoll_wait); any thread may read it.
+  uint64_t busyNs() const { return busy_ns_.load(std::memory_order_relaxed); }
 
   // Worker-thread side, for sessions.
   int epollFd() const { return epoll_.get(); }
@@ -86,6 +92,10 @@ class Worker {
   void setDeadline(Session& session, int64_t at_ms);
   // The session closed its sockets: it is freed after the current batch of events.
   void retire(Session& session);
+  // The SSL client domain exclusions of `store`, refreshed only when its version moved (one
+  // atomic load otherwise). Valid until the next call.
+  const ExclusionSet& exclusions(const ExclusionStore& store);
+  CertificateNameMemo& certificateNameMemo() { return name_memo_; }
 
  private:
   Worker(int index, int core, TransparentListener listener, EngineShared& shared,
@@ -131,9 +141,14 @@ class Worker {
   std::unordered_map<Session*, std::unique_ptr<Session>> sessions_;
   std::set<std::pair<int64_t, Session*>> deadlines_;
   std::vector<Session*> retired_;
+  std::shared_ptr<const ExclusionSet> exclusions_;
+  const ExclusionStore* exclusions_store_ = nullptr;
+  uint64_t exclusions_version_ = 0;
+  CertificateNameMemo name_memo_;
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
   bool stop_ = false;
+  std::atomic<uint64_t> busy_ns_{0};  // written by the worker thread only
 };
 
 }  // namespace vtps::proxy

@@ -129,7 +129,8 @@ class Workload {
     std::vector<unsigned char> ct(cell_.size);
     if (EVP_EncryptInit_ex(enc.get(), cipher, nullptr, key_.data(), iv_) != 1 ||
         EVP_EncryptUpdate(enc.get(), nullptr, &len, aad_, sizeof(aad_)) != 1 ||
-        EVP_EncryptUpdate(enc.get(), ct.data(), &len, in_.data(), static_cast<int>(cell_.size)) != 1 ||
+        EVP_EncryptUpdate(enc.get(), ct.data(), &len, in_.data(), static_cast<int>(cell_.size)) !=
+            1 ||
         EVP_EncryptFinal_ex(enc.get(), nullptr, &len) != 1 ||
         EVP_CIPHER_CTX_ctrl(enc.get(), EVP_CTRL_AEAD_GET_TAG, 16, tag_) != 1) {
       die("preparing the ciphertext failed");
@@ -202,9 +203,9 @@ void benchCipher(OSSL_LIB_CTX* libctx, const char* name, const Args& args) {
   ossl::EvpCipherPtr theirs(EVP_CIPHER_fetch(libctx, name, "provider=default"));
   if (!ours || !theirs) die(std::string("cannot fetch ") + name);
   const Cell cells[] = {
-      {"evp", "seal", 64},     {"evp", "seal", 1400},     {"evp", "seal", 16384},
-      {"evp", "open", 64},     {"evp", "open", 1400},     {"evp", "open", 16384},
-      {"tls1.2", "seal", 64},  {"tls1.2", "seal", 1400},  {"tls1.2", "seal", 16384},
+      {"evp", "seal", 64},    {"evp", "seal", 1400},    {"evp", "seal", 16384},
+      {"evp", "open", 64},    {"evp", "open", 1400},    {"evp", "open", 16384},
+      {"tls1.2", "seal", 64}, {"tls1.2", "seal", 1400}, {"tls1.2", "seal", 16384},
   };
   for (const Cell& cell : cells) {
     Workload a(theirs.get(), cell), b(ours.get(), cell);
@@ -232,12 +233,12 @@ int main(int argc, char** argv) {
   vtps::Result<IpsecMbInfo> info = ipsecMbInfo();
   std::printf("AEAD throughput, payload MiB per CPU-second on CPU %d (median of %d rounds)\n", cpu,
               args.rounds);
-  std::printf("OpenSSL %s default provider vs intel-ipsec-mb %s, arch %s%s\n",
-              OPENSSL_VERSION_STR, info->libraryVersion.c_str(), info->arch.c_str(),
-              info->vaes ? " (VAES)" : "");
+  std::printf("OpenSSL %s default provider vs intel-ipsec-mb %s, arch %s%s\n", OPENSSL_VERSION_STR,
+              info->libraryVersion.c_str(), info->arch.c_str(), info->vaes ? " (VAES)" : "");
   std::printf("%-12s %-7s %-5s %6s %10s %10s %8s\n", "cipher", "path", "op", "bytes", "openssl",
               "ipsec-mb", "ratio");
   benchCipher(libctx.get(), "AES-128-GCM", args);
   benchCipher(libctx.get(), "AES-256-GCM", args);
+  unloadIpsecMbProvider(libctx.get());
   return 0;
 }

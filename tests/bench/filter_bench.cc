@@ -13,10 +13,10 @@
 #include <array>
 #include <cctype>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -49,11 +49,14 @@ struct GeneratedRule {
 class Generator {
  public:
   explicit Generator(uint32_t seed) : rng_(seed) {}
-  size_t uniform(size_t lo, size_t hi) { return std::uniform_int_distribution<size_t>(lo, hi)(rng_); }
+  size_t uniform(size_t lo, size_t hi) {
+    return std::uniform_int_distribution<size_t>(lo, hi)(rng_);
+  }
   std::string word(size_t lo, size_t hi) {
     static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     std::string w(uniform(lo, hi), 'a');
-    for (char& c : w) c = kAlphabet[uniform(0, 35)];
+    for (char& c : w)
+      c = kAlphabet[uniform(0, 35)];
     return w;
   }
   std::mt19937& rng() { return rng_; }
@@ -63,10 +66,10 @@ class Generator {
 };
 
 constexpr BufferKind kRuleBuffers[] = {
-    BufferKind::kHttpUri,          BufferKind::kHttpUri,          BufferKind::kHttpUri,
-    BufferKind::kHttpUri,          BufferKind::kHttpHeader,       BufferKind::kHttpHeader,
-    BufferKind::kHttpHeader,       BufferKind::kHttpHost,         BufferKind::kHttpRequestBody,
-    BufferKind::kHttpRequestBody,  BufferKind::kHttpResponseBody, BufferKind::kStream,
+    BufferKind::kHttpUri,         BufferKind::kHttpUri,          BufferKind::kHttpUri,
+    BufferKind::kHttpUri,         BufferKind::kHttpHeader,       BufferKind::kHttpHeader,
+    BufferKind::kHttpHeader,      BufferKind::kHttpHost,         BufferKind::kHttpRequestBody,
+    BufferKind::kHttpRequestBody, BufferKind::kHttpResponseBody, BufferKind::kStream,
 };
 
 std::vector<GeneratedRule> makeRules(size_t n, Generator& g) {
@@ -80,7 +83,8 @@ std::vector<GeneratedRule> makeRules(size_t n, Generator& g) {
 
 std::string ruleText(const GeneratedRule& r, size_t sid) {
   std::string proto = r.buffer == BufferKind::kStream ? "tcp" : "http";
-  std::string sticky = r.buffer == BufferKind::kStream ? "" : std::string(toString(r.buffer)) + "; ";
+  std::string sticky =
+      r.buffer == BufferKind::kStream ? "" : std::string(toString(r.buffer)) + "; ";
   return "alert " + proto + " any any -> any any (msg:\"bench " + std::to_string(sid) + "\"; " +
          sticky + "content:\"" + r.token + "\";" + (r.nocase ? " nocase;" : "") +
          " sid:" + std::to_string(sid) + ";)\n";
@@ -110,11 +114,12 @@ Transaction makeTransaction(Generator& g, const GeneratedRule* hit) {
   req += " HTTP/1.1\r\nHost: www.";
   req += g.word(4, 10);
   req += place(BufferKind::kHttpHost);
-  req += ".example\r\n"
-         "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0\r\n"
-         "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
-         "Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n"
-         "Cookie: session=";
+  req +=
+      ".example\r\n"
+      "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0\r\n"
+      "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+      "Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n"
+      "Cookie: session=";
   req += g.word(32, 32);
   req += "; pref=";
   req += g.word(4, 8);
@@ -185,15 +190,24 @@ class Capture : public HttpParser::Listener {
 
 std::string_view bufferOf(const ParsedTransaction& t, BufferKind b) {
   switch (b) {
-    case BufferKind::kStream: return t.stream_up;
-    case BufferKind::kHttpMethod: return t.request.method;
-    case BufferKind::kHttpUri: return t.request.uri;
-    case BufferKind::kHttpUriRaw: return t.request.uri_raw;
-    case BufferKind::kHttpHost: return t.request.host;
-    case BufferKind::kHttpHeader: return t.request.headers;
-    case BufferKind::kHttpRequestBody: return t.request.body;
-    case BufferKind::kHttpResponseBody: return t.response.body;
-    case BufferKind::kTlsSni: return {};
+    case BufferKind::kStream:
+      return t.stream_up;
+    case BufferKind::kHttpMethod:
+      return t.request.method;
+    case BufferKind::kHttpUri:
+      return t.request.uri;
+    case BufferKind::kHttpUriRaw:
+      return t.request.uri_raw;
+    case BufferKind::kHttpHost:
+      return t.request.host;
+    case BufferKind::kHttpHeader:
+      return t.request.headers;
+    case BufferKind::kHttpRequestBody:
+      return t.request.body;
+    case BufferKind::kHttpResponseBody:
+      return t.response.body;
+    case BufferKind::kTlsSni:
+      return {};
   }
   return {};
 }
@@ -212,10 +226,12 @@ ParsedTransaction parse(const Transaction& t) {
   p.stream_down = t.response;
   auto lower = [](std::string_view in) {
     std::string s(in);
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char ch) { return std::tolower(ch); });
     return s;
   };
-  for (size_t k = 0; k < kBufferKindCount; ++k) p.lower[k] = lower(bufferOf(p, static_cast<BufferKind>(k)));
+  for (size_t k = 0; k < kBufferKindCount; ++k)
+    p.lower[k] = lower(bufferOf(p, static_cast<BufferKind>(k)));
   p.lower_response_headers = lower(p.response.headers);
   p.lower_stream_down = lower(p.stream_down);
   return p;
@@ -225,7 +241,9 @@ std::span<const uint8_t> bytesOf(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-double gbits(uint64_t bytes, double seconds) { return bytes * 8.0 / seconds / 1e9; }
+double gbits(uint64_t bytes, double seconds) {
+  return bytes * 8.0 / seconds / 1e9;
+}
 
 // CPU time of this thread: the figures are per core even when other processes share the CPU.
 double threadSeconds() {
@@ -237,15 +255,17 @@ double threadSeconds() {
 // Repeats `pass` until `seconds` of CPU time; returns Gbit/s per core and the last pass's result.
 template <typename Fn>
 std::pair<double, uint64_t> timeLoop(double seconds, uint64_t bytes_per_pass, Fn pass) {
-  uint64_t bytes = 0, matches = 0;
+  uint64_t bytes = 0, matches = 0, total = 0;
   double start = threadSeconds(), elapsed = 0;
   do {
-    // A compiler barrier: memmem is pure, so without it identical passes could be folded.
-    asm volatile("" ::: "memory");
     matches = pass();
+    // Every pass's result is used, so the compiler cannot drop passes of a pure computation
+    // (memmem is declared pure) as dead code.
+    total += matches;
     bytes += bytes_per_pass;
     elapsed = threadSeconds() - start;
   } while (elapsed < seconds);
+  asm volatile("" : : "r"(total) : "memory");
   return {gbits(bytes, elapsed), matches};
 }
 
@@ -261,7 +281,8 @@ struct Bench {
       : rules(r), matcher(std::move(set)) {
     for (const auto& rule : rules) {
       std::string t = rule.token;
-      std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      std::transform(t.begin(), t.end(), t.begin(),
+                     [](unsigned char ch) { return std::tolower(ch); });
       lowered_tokens.push_back(t);
     }
   }
@@ -304,7 +325,8 @@ std::shared_ptr<const Pipeline> buildPipeline(const std::vector<GeneratedRule>& 
   std::string path = dir + "/bench-" + std::to_string(rules.size()) + ".rules";
   {
     std::ofstream out(path);
-    for (size_t i = 0; i < rules.size(); ++i) out << ruleText(rules[i], i + 1);
+    for (size_t i = 0; i < rules.size(); ++i)
+      out << ruleText(rules[i], i + 1);
   }
   FilterSettings settings;
   settings.signatures.rules = path;
@@ -327,18 +349,20 @@ double measurePipeline(const Pipeline& pipeline, const std::vector<Transaction>&
   FlowInfo info;
   info.tuple = {0x0a0a0105, 40000, 0x0a0a0202, 80};
   info.http = true;
-  return timeLoop(seconds, corpus_bytes, [&] {
-           std::unique_ptr<SessionFilter> session;
-           for (size_t i = 0; i < corpus.size(); ++i) {
-             if (i % 100 == 0) session = pipeline.open(info, runtime);
-             session->inspect(true, bytesOf(corpus[i].request));
-             std::span<const uint8_t> r = bytesOf(corpus[i].response);
-             for (size_t off = 0; off < r.size(); off += 16384) {
-               session->inspect(false, r.subspan(off, std::min<size_t>(16384, r.size() - off)));
-             }
-           }
-           return uint64_t{0};
-         })
+  return timeLoop(seconds, corpus_bytes,
+                  [&] {
+                    std::unique_ptr<SessionFilter> session;
+                    for (size_t i = 0; i < corpus.size(); ++i) {
+                      if (i % 100 == 0) session = pipeline.open(info, runtime);
+                      session->inspect(true, bytesOf(corpus[i].request));
+                      std::span<const uint8_t> r = bytesOf(corpus[i].response);
+                      for (size_t off = 0; off < r.size(); off += 16384) {
+                        session->inspect(false,
+                                         r.subspan(off, std::min<size_t>(16384, r.size() - off)));
+                      }
+                    }
+                    return uint64_t{0};
+                  })
       .first;
 }
 
@@ -350,25 +374,30 @@ void runRuleCount(const std::vector<GeneratedRule>& rules, const Options& opt,
   auto pipeline = buildPipeline(rules, opt, dir, compile_s);
   const auto& set = pipeline->rulesFor("");
   uint64_t corpus_bytes = 0;
-  for (const auto& t : corpus) corpus_bytes += t.request.size() + t.response.size();
+  for (const auto& t : corpus)
+    corpus_bytes += t.request.size() + t.response.size();
   Bench bench(rules, set);
   auto [hs_gbps, hs_matches] = timeLoop(opt.seconds, corpus_bytes, [&] {
     uint64_t n = 0;
-    for (const auto& p : parsed) n += bench.hyperscan(p);
+    for (const auto& p : parsed)
+      n += bench.hyperscan(p);
     return n;
   });
   // The naive scan is slow: time it on a slice of the corpus (bytes counted accordingly), and
   // compare its matches with the matcher's over the whole corpus, untimed.
   size_t slice = std::min(parsed.size(), std::max<size_t>(1, parsed.size() * 250 / count));
   uint64_t slice_bytes = 0;
-  for (size_t i = 0; i < slice; ++i) slice_bytes += corpus[i].request.size() + corpus[i].response.size();
+  for (size_t i = 0; i < slice; ++i)
+    slice_bytes += corpus[i].request.size() + corpus[i].response.size();
   auto naive_gbps = timeLoop(opt.seconds, slice_bytes, [&] {
                       uint64_t n = 0;
-                      for (size_t i = 0; i < slice; ++i) n += bench.naive(parsed[i]);
+                      for (size_t i = 0; i < slice; ++i)
+                        n += bench.naive(parsed[i]);
                       return n;
                     }).first;
   uint64_t naive_matches = 0;
-  for (const auto& p : parsed) naive_matches += bench.naive(p);
+  for (const auto& p : parsed)
+    naive_matches += bench.naive(p);
   double pipe_gbps = measurePipeline(*pipeline, corpus, corpus_bytes, opt.seconds);
 
   auto ull = [](uint64_t v) { return static_cast<unsigned long long>(v); };
@@ -376,9 +405,11 @@ void runRuleCount(const std::vector<GeneratedRule>& rules, const Options& opt,
               set->loadedFromCache() ? " (databases from the cache)" : "");
   std::printf("%6zu rules  hyperscan matcher           %8.3f Gbit/s/core\n", count, hs_gbps);
   std::printf("%6zu rules  naive memmem per rule       %8.3f Gbit/s/core\n", count, naive_gbps);
-  std::printf("%6zu rules  ratio hyperscan / naive     %8.1f x  (matches over the corpus: %llu vs %llu%s)\n",
-              count, hs_gbps / naive_gbps, ull(hs_matches), ull(naive_matches),
-              hs_matches == naive_matches ? ", equal" : ", MISMATCH");
+  std::printf(
+      "%6zu rules  ratio hyperscan / naive     %8.1f x  (matches over the corpus: %llu vs "
+      "%llu%s)\n",
+      count, hs_gbps / naive_gbps, ull(hs_matches), ull(naive_matches),
+      hs_matches == naive_matches ? ", equal" : ", MISMATCH");
   std::printf("%6zu rules  full pipeline (parse+match) %8.3f Gbit/s/core\n", count, pipe_gbps);
   if (hs_matches != naive_matches) std::exit(1);
 }
@@ -401,7 +432,9 @@ Options parseOptions(int argc, char** argv) {
         p = c == std::string::npos ? v.size() : c + 1;
       }
     } else {
-      std::fprintf(stderr, "usage: filter_bench [--seconds S] [--rules N,M] [--transactions N] [--cache DIR]\n");
+      std::fprintf(
+          stderr,
+          "usage: filter_bench [--seconds S] [--rules N,M] [--transactions N] [--cache DIR]\n");
       std::exit(2);
     }
   }
@@ -422,7 +455,8 @@ int main(int argc, char** argv) {
     std::vector<ParsedTransaction> parsed;
     uint64_t bytes = 0;
     for (size_t i = 0; i < opt.transactions; ++i) {
-      const GeneratedRule* hit = g.uniform(0, 99) == 0 ? &rules[g.uniform(0, rules.size() - 1)] : nullptr;
+      const GeneratedRule* hit =
+          g.uniform(0, 99) == 0 ? &rules[g.uniform(0, rules.size() - 1)] : nullptr;
       corpus.push_back(makeTransaction(g, hit));
       parsed.push_back(parse(corpus.back()));
       bytes += corpus.back().request.size() + corpus.back().response.size();

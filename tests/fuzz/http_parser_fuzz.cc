@@ -96,7 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t split = data[0];
   std::span<const uint8_t> rest(data + 1, size - 1);
   size_t sep = 0;
-  while (sep < rest.size() && rest[sep] != 0xff) ++sep;
+  while (sep < rest.size() && rest[sep] != 0xff)
+    ++sep;
   std::span<const uint8_t> requests = rest.first(sep);
   std::span<const uint8_t> responses = sep < rest.size() ? rest.subspan(sep + 1) : rest.last(0);
   parseBothWays(HttpParser::Kind::kRequest, requests, split);
@@ -109,7 +110,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto session = pipeline()->open(flow, runtime);
   size_t step = 1 + split % 61;
   for (size_t i = 0; i < requests.size() || i < responses.size(); i += step) {
-    if (i < requests.size()) session->inspect(true, requests.subspan(i, std::min(step, requests.size() - i)));
+    if (i < requests.size())
+      session->inspect(true, requests.subspan(i, std::min(step, requests.size() - i)));
     if (i < responses.size()) {
       session->inspect(false, responses.subspan(i, std::min(step, responses.size() - i)));
     }

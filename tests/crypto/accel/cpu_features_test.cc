@@ -19,7 +19,8 @@ std::set<std::string> procCpuinfoFlags() {
     if (line.rfind("flags", 0) != 0) continue;
     std::istringstream words(line.substr(line.find(':') + 1));
     std::set<std::string> flags;
-    for (std::string w; words >> w;) flags.insert(w);
+    for (std::string w; words >> w;)
+      flags.insert(w);
     return flags;
   }
   return {};
@@ -65,8 +66,8 @@ TEST(CpuFeaturesTest, ListsNineFeaturesInFixedOrder) {
   f.rdseed = true;
   std::vector<NamedFeature> list = listCpuFeatures(f);
   ASSERT_EQ(list.size(), 9u);
-  const char* expected[] = {"aes",  "pclmulqdq", "avx2",   "avx512f", "vaes",
-                            "vpclmulqdq", "rdrand", "rdseed", "sha_ni"};
+  const char* expected[] = {"aes",        "pclmulqdq", "avx2",   "avx512f", "vaes",
+                            "vpclmulqdq", "rdrand",    "rdseed", "sha_ni"};
   for (size_t i = 0; i < list.size(); ++i) {
     EXPECT_EQ(list[i].name, expected[i]);
     EXPECT_EQ(list[i].present, list[i].name == "rdseed") << list[i].name;

@@ -45,11 +45,13 @@ class GcmProviders {
     Status st = loadIpsecMbProvider(libctx_.get());
     EXPECT_TRUE(st.ok()) << st.message();
   }
+  ~GcmProviders() { unloadIpsecMbProvider(libctx_.get()); }
+  GcmProviders(const GcmProviders&) = delete;
+  GcmProviders& operator=(const GcmProviders&) = delete;
   OSSL_LIB_CTX* libctx() const { return libctx_.get(); }
   ossl::EvpCipherPtr fetch(const char* name, bool ipsecmb) const {
-    return ossl::EvpCipherPtr(EVP_CIPHER_fetch(libctx_.get(), name,
-                                               ipsecmb ? "provider=vtps-ipsecmb"
-                                                       : "provider=default"));
+    return ossl::EvpCipherPtr(EVP_CIPHER_fetch(
+        libctx_.get(), name, ipsecmb ? "provider=vtps-ipsecmb" : "provider=default"));
   }
 
  private:
@@ -79,8 +81,8 @@ inline std::optional<Sealed> seal(const EVP_CIPHER* cipher, const Bytes& key, co
       EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), iv.data()) != 1) {
     return std::nullopt;
   }
-  if (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad.data(),
-                                        static_cast<int>(aad.size())) != 1) {
+  if (!aad.empty() &&
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) {
     return std::nullopt;
   }
   if (EVP_EncryptUpdate(ctx.get(), s.ciphertext.data(), &len, plaintext.data(),
@@ -110,8 +112,8 @@ inline std::optional<Bytes> open(const EVP_CIPHER* cipher, const Bytes& key, con
                           tag_copy.data()) != 1) {
     return std::nullopt;
   }
-  if (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(),
-                                        static_cast<int>(aad.size())) != 1) {
+  if (!aad.empty() &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) {
     return std::nullopt;
   }
   if (EVP_DecryptUpdate(ctx.get(), out.data(), &len, ciphertext.data(),

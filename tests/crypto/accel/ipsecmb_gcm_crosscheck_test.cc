@@ -16,7 +16,8 @@ class GcmCrossCheckTest : public ::testing::TestWithParam<const char*> {
  protected:
   Bytes random(size_t n) {
     Bytes b(n);
-    for (uint8_t& v : b) v = static_cast<uint8_t>(rng_());
+    for (uint8_t& v : b)
+      v = static_cast<uint8_t>(rng_());
     return b;
   }
   size_t keyLen() const { return std::strcmp(GetParam(), "AES-128-GCM") == 0 ? 16 : 32; }
@@ -69,15 +70,16 @@ TEST_P(GcmCrossCheckTest, StreamingInRandomPiecesMatchesOneShot) {
     int len = 0;
     for (size_t off = 0; off < aad.size();) {  // AAD in pieces too
       size_t n = std::min<size_t>(aad.size() - off, 1 + rng_() % 40);
-      ASSERT_EQ(EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad.data() + off, static_cast<int>(n)), 1);
+      ASSERT_EQ(EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad.data() + off, static_cast<int>(n)),
+                1);
       off += n;
     }
     Bytes ct(pt.size());
     for (size_t off = 0; off < pt.size();) {
       size_t n = std::min<size_t>(pt.size() - off, rng_() % 100);
-      ASSERT_EQ(EVP_EncryptUpdate(ctx.get(), ct.data() + off, &len, pt.data() + off,
-                                  static_cast<int>(n)),
-                1);
+      ASSERT_EQ(
+          EVP_EncryptUpdate(ctx.get(), ct.data() + off, &len, pt.data() + off, static_cast<int>(n)),
+          1);
       ASSERT_EQ(static_cast<size_t>(len), n);
       off += n;
     }
@@ -127,7 +129,8 @@ TEST_P(GcmCrossCheckTest, EncryptionWithoutIvGeneratesOneTheCallerCanRead) {
 // EVP_Cipher over explicit nonce | payload | tag space.
 int tlsRecord(EVP_CIPHER_CTX* ctx, Bytes& record, uint64_t seq, size_t payload_len) {
   unsigned char aad[13] = {};
-  for (int i = 0; i < 8; ++i) aad[i] = static_cast<unsigned char>(seq >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    aad[i] = static_cast<unsigned char>(seq >> (56 - 8 * i));
   aad[8] = 23;  // application_data
   aad[9] = 3;
   aad[10] = 3;
@@ -152,9 +155,11 @@ TEST_P(GcmCrossCheckTest, Tls12RecordsInteroperateBothWays) {
     for (uint64_t seq = 0; seq < 50; ++seq) {
       Bytes payload = random(seq * 97 % 2000);
       Bytes record(8 + payload.size() + 16);
-      std::memcpy(record.data() + 8, payload.data(), payload.size());
-      // The record layer passes payload + explicit nonce length; the cipher returns it grown by the tag.
-      ASSERT_EQ(tlsRecord(enc.get(), record, seq, 8 + payload.size()), static_cast<int>(record.size()));
+      std::copy(payload.begin(), payload.end(), record.begin() + 8);
+      // The record layer passes payload + explicit nonce length; the cipher returns it grown by the
+      // tag.
+      ASSERT_EQ(tlsRecord(enc.get(), record, seq, 8 + payload.size()),
+                static_cast<int>(record.size()));
       Bytes nonce(record.begin(), record.begin() + 8);
       EXPECT_NE(nonce, prev_nonce);  // explicit nonce is a counter, never repeated
       prev_nonce = nonce;
@@ -199,6 +204,8 @@ TEST_P(GcmCrossCheckTest, RefusesInvalidUse) {
   EXPECT_NE(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_IVLEN, 0, nullptr), 1);
   EXPECT_NE(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_IVLEN, 129, nullptr), 1);
   EXPECT_EQ(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_IVLEN, 128, nullptr), 1);
+  EXPECT_EQ(EVP_CIPHER_CTX_get_iv_length(ctx.get()), 128);
+  EXPECT_EQ(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_IVLEN, 12, nullptr), 1);
   ERR_clear_error();
   // Setting a tag is for decryption; reading one before the encryption finished is an error.
   ASSERT_EQ(EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), iv.data()), 1);

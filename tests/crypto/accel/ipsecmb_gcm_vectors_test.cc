@@ -99,7 +99,8 @@ TEST_P(GcmVectorTest, SealsAndOpensEveryPublishedCase) {
     EXPECT_EQ(hex(sealed->ciphertext), v.ciphertext);
     EXPECT_EQ(hex(sealed->tag), v.tag);
 
-    std::optional<Bytes> opened = open(cipher.get(), key, iv, aad, unhex(v.ciphertext), unhex(v.tag));
+    std::optional<Bytes> opened =
+        open(cipher.get(), key, iv, aad, unhex(v.ciphertext), unhex(v.tag));
     ASSERT_TRUE(opened);
     EXPECT_EQ(*opened, pt);
 
@@ -174,6 +175,9 @@ TEST(IpsecMbProviderTest, PreferringRequiresLoadingFirst) {
   ossl::EvpCipherPtr cbc(EVP_CIPHER_fetch(libctx.get(), "AES-128-CBC", nullptr));
   ASSERT_TRUE(cbc);
   EXPECT_STREQ(OSSL_PROVIDER_get0_name(EVP_CIPHER_get0_provider(cbc.get())), "default");
+  c.reset();
+  cbc.reset();
+  unloadIpsecMbProvider(libctx.get());
 }
 
 }  // namespace

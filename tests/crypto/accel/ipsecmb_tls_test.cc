@@ -32,7 +32,8 @@ const Suite kSuites[] = {
 std::string testData(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
+  for (char& c : s)
+    c = static_cast<char>(rng());
   return s;
 }
 
@@ -46,10 +47,14 @@ class AccelTls {
     }
   }
 
+  ~AccelTls() { unloadIpsecMbProvider(libctx_.get()); }
+  AccelTls(const AccelTls&) = delete;
+  AccelTls& operator=(const AccelTls&) = delete;
+
   ossl::SslCtxPtr context(bool accelerated, bool server, const Suite& suite) const {
     OSSL_LIB_CTX* libctx = accelerated ? libctx_.get() : nullptr;
-    ossl::SslCtxPtr ctx(SSL_CTX_new_ex(libctx, nullptr, server ? TLS_server_method()
-                                                               : TLS_client_method()));
+    ossl::SslCtxPtr ctx(
+        SSL_CTX_new_ex(libctx, nullptr, server ? TLS_server_method() : TLS_client_method()));
     SSL_CTX_set_min_proto_version(ctx.get(), suite.version);
     SSL_CTX_set_max_proto_version(ctx.get(), suite.version);
     bool ok = suite.version == TLS1_3_VERSION ? SSL_CTX_set_ciphersuites(ctx.get(), suite.name)
@@ -112,13 +117,15 @@ TEST_P(InMemoryTlsTest, SessionRunsThroughTheProviderOnOneSide) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Suites, InMemoryTlsTest, ::testing::Combine(::testing::ValuesIn(kSuites), ::testing::Bool()),
-    [](const ::testing::TestParamInfo<std::tuple<Suite, bool>>& p) {
-      std::string name = std::get<0>(p.param).name;
-      for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-      return name + (std::get<1>(p.param) ? "_ProviderServer" : "_ProviderClient");
-    });
+INSTANTIATE_TEST_SUITE_P(Suites, InMemoryTlsTest,
+                         ::testing::Combine(::testing::ValuesIn(kSuites), ::testing::Bool()),
+                         [](const ::testing::TestParamInfo<std::tuple<Suite, bool>>& p) {
+                           std::string name = std::get<0>(p.param).name;
+                           for (char& c : name)
+                             c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           return name +
+                                  (std::get<1>(p.param) ? "_ProviderServer" : "_ProviderClient");
+                         });
 
 TEST(InMemoryTlsControlTest, LoadedButNotPreferredLeavesTlsOnTheDefaultProvider) {
   Delta delta;
@@ -158,9 +165,11 @@ class OpensslToolTlsTest : public ::testing::TestWithParam<Suite> {
 
 TEST_P(OpensslToolTlsTest, ProviderClientAgainstOpensslServer) {
   const Suite& suite = GetParam();
-  std::vector<std::string> argv = {"openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
-                                   cert(), "-key", key(), "-naccept", "1", "-rev"};
-  for (const std::string& a : suiteArgs(suite)) argv.push_back(a);
+  std::vector<std::string> argv = {"openssl",  "s_server", "-accept", "127.0.0.1:0",
+                                   "-cert",    cert(),     "-key",    key(),
+                                   "-naccept", "1",        "-rev"};
+  for (const std::string& a : suiteArgs(suite))
+    argv.push_back(a);
   Delta delta;
   std::unique_ptr<ChildProcess> server = ChildProcess::spawn(argv);
   ASSERT_TRUE(server);
@@ -168,7 +177,8 @@ TEST_P(OpensslToolTlsTest, ProviderClientAgainstOpensslServer) {
   for (std::string line; port == 0;) {
     line = server->readLine(std::chrono::seconds(10));
     ASSERT_FALSE(line.empty()) << "s_server did not report its port";
-    if (line.rfind("ACCEPT 127.0.0.1:", 0) == 0) port = static_cast<uint16_t>(std::stoi(line.substr(17)));
+    if (line.rfind("ACCEPT 127.0.0.1:", 0) == 0)
+      port = static_cast<uint16_t>(std::stoi(line.substr(17)));
   }
   {
     ossl::SslCtxPtr ctx = tls_.context(true, false, suite);
@@ -183,9 +193,11 @@ TEST_P(OpensslToolTlsTest, ProviderClientAgainstOpensslServer) {
     char buf[16384];
     for (size_t len = 100; len < 10000; len += 700) {
       std::string line = testData(len, len);
-      for (char& c : line) c = static_cast<char>('a' + static_cast<unsigned char>(c) % 26);
+      for (char& c : line)
+        c = static_cast<char>('a' + static_cast<unsigned char>(c) % 26);
       std::string msg = line + "\n";
-      ASSERT_EQ(SSL_write(ssl.get(), msg.data(), static_cast<int>(msg.size())), static_cast<int>(msg.size()));
+      ASSERT_EQ(SSL_write(ssl.get(), msg.data(), static_cast<int>(msg.size())),
+                static_cast<int>(msg.size()));
       while (pending.find('\n') == std::string::npos) {
         int n = SSL_read(ssl.get(), buf, sizeof(buf));
         ASSERT_GT(n, 0) << ossl::drainErrors();
@@ -236,11 +248,19 @@ TEST_P(OpensslToolTlsTest, ProviderServerAgainstOpensslClient) {
     ssl.reset();
     ::close(fd);
   });
-  std::vector<std::string> argv = {"openssl", "s_client", "-connect",
-                                   "127.0.0.1:" + std::to_string(port), "-CAfile", cert(),
-                                   "-verify_return_error", "-verify_hostname", "localhost",
-                                   "-quiet", "-nocommands"};
-  for (const std::string& a : suiteArgs(suite)) argv.push_back(a);
+  std::vector<std::string> argv = {"openssl",
+                                   "s_client",
+                                   "-connect",
+                                   "127.0.0.1:" + std::to_string(port),
+                                   "-CAfile",
+                                   cert(),
+                                   "-verify_return_error",
+                                   "-verify_hostname",
+                                   "localhost",
+                                   "-quiet",
+                                   "-nocommands"};
+  for (const std::string& a : suiteArgs(suite))
+    argv.push_back(a);
   std::unique_ptr<ChildProcess> client = ChildProcess::spawn(argv);
   ASSERT_TRUE(client);
   ASSERT_TRUE(client->writeStdin(upload));
@@ -258,7 +278,8 @@ TEST_P(OpensslToolTlsTest, ProviderServerAgainstOpensslClient) {
 INSTANTIATE_TEST_SUITE_P(Suites, OpensslToolTlsTest, ::testing::ValuesIn(kSuites),
                          [](const ::testing::TestParamInfo<Suite>& p) {
                            std::string name = p.param.name;
-                           for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           for (char& c : name)
+                             c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
                            return name;
                          });
 

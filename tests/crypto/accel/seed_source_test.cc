@@ -101,7 +101,8 @@ class FakeNoise final : public NoiseSource {
   bool fill(std::span<uint8_t> out) override {
     ++*calls_;
     if (mode_ == Mode::kDry) return false;
-    for (uint8_t& b : out) b = mode_ == Mode::kStuck ? 0xff : static_cast<uint8_t>(next_ += 37);
+    for (uint8_t& b : out)
+      b = mode_ == Mode::kStuck ? 0xff : static_cast<uint8_t>(next_ += 37);
     return true;
   }
   std::string_view name() const override { return "fake"; }
@@ -196,16 +197,29 @@ TEST(CpuNoiseSourceTest, FillsFromRdseedOrRdrand) {
   EXPECT_EQ(CpuNoiseSource::create(false, false), nullptr);
 }
 
+// A fresh library context that drops the seed provider's handle before it is freed.
+class SeedLibCtx {
+ public:
+  SeedLibCtx() : ctx_(OSSL_LIB_CTX_new()) {}
+  ~SeedLibCtx() { unloadCpuSeedSource(ctx_.get()); }
+  SeedLibCtx(const SeedLibCtx&) = delete;
+  SeedLibCtx& operator=(const SeedLibCtx&) = delete;
+  OSSL_LIB_CTX* get() const { return ctx_.get(); }
+
+ private:
+  ossl::OsslLibCtxPtr ctx_;
+};
+
 TEST(SeedProviderTest, PrimaryDrbgSeedsAndReseedsFromTheProvider) {
-  ossl::OsslLibCtxPtr libctx(OSSL_LIB_CTX_new());
+  SeedLibCtx libctx;
   SeedSourceStatus process_before = cpuSeedSourceStatus();
   Status st = installCpuSeedSource(libctx.get());
   ASSERT_TRUE(st.ok()) << st.message();
 
   Result<SeedProviderCounters> c1 = seedProviderCounters(libctx.get());
   ASSERT_TRUE(c1.ok()) << c1.message();
-  EXPECT_EQ(c1->contexts, 1u);     // the primary DRBG's parent
-  EXPECT_EQ(c1->seedRequests, 1u); // its instantiation
+  EXPECT_EQ(c1->contexts, 1u);      // the primary DRBG's parent
+  EXPECT_EQ(c1->seedRequests, 1u);  // its instantiation
 
   EVP_RAND_CTX* primary = RAND_get0_primary(libctx.get());
   ASSERT_NE(primary, nullptr);
@@ -225,7 +239,7 @@ TEST(SeedProviderTest, PrimaryDrbgSeedsAndReseedsFromTheProvider) {
 }
 
 TEST(SeedProviderTest, SeedSourceAlgorithmComesFromTheVtpsProvider) {
-  ossl::OsslLibCtxPtr libctx(OSSL_LIB_CTX_new());
+  SeedLibCtx libctx;
   ASSERT_TRUE(installCpuSeedSource(libctx.get()).ok());
   ossl::EvpRandPtr rand(EVP_RAND_fetch(libctx.get(), kSeedSourceName, nullptr));
   ASSERT_TRUE(rand);
@@ -248,7 +262,7 @@ TEST(SeedProviderTest, SeedSourceAlgorithmComesFromTheVtpsProvider) {
 }
 
 TEST(SeedProviderTest, InstallAfterFirstRandomBytesIsRefused) {
-  ossl::OsslLibCtxPtr libctx(OSSL_LIB_CTX_new());
+  SeedLibCtx libctx;
   unsigned char buf[16];
   ASSERT_EQ(RAND_bytes_ex(libctx.get(), buf, sizeof(buf), 0), 1);
   Status st = installCpuSeedSource(libctx.get());
@@ -259,7 +273,7 @@ TEST(SeedProviderTest, InstallAfterFirstRandomBytesIsRefused) {
 }
 
 TEST(SeedProviderTest, CountersOfAContextWithoutTheProviderAreAnError) {
-  ossl::OsslLibCtxPtr libctx(OSSL_LIB_CTX_new());
+  SeedLibCtx libctx;
   Result<SeedProviderCounters> c = seedProviderCounters(libctx.get());
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.message(), "read counters of provider vtps-seed: not loaded in this library context");

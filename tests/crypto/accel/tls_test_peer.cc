@@ -77,8 +77,8 @@ std::string transferInMemory(SSL* from, SSL* to, const std::string& data) {
   for (int idle = 0; got.size() < data.size() && idle < 3;) {
     bool moved = false;
     if (sent < data.size()) {
-      int w = SSL_write(from, data.data() + sent,
-                        static_cast<int>(std::min(data.size() - sent, step)));
+      int w =
+          SSL_write(from, data.data() + sent, static_cast<int>(std::min(data.size() - sent, step)));
       if (w > 0) {
         sent += static_cast<size_t>(w);
         moved = true;
@@ -132,7 +132,8 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const std::vector<std::string>
     return nullptr;
   }
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid == 0) {

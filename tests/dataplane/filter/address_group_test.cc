@@ -5,7 +5,9 @@
 namespace vtps::filter {
 namespace {
 
-uint32_t ip(const char* s) { return *parseIpv4(s); }
+uint32_t ip(const char* s) {
+  return *parseIpv4(s);
+}
 
 TEST(AddressGroupTest, ParsesCidrsRangesListsAndNegation) {
   RuleVariables vars = RuleVariables::defaults();
@@ -23,7 +25,7 @@ TEST(AddressGroupTest, ParsesCidrsRangesListsAndNegation) {
 
   auto nested = parseAddressGroup("[10.0.0.0/8, ![10.1.0.0/16, !10.1.2.0/24]]", vars);
   ASSERT_TRUE(nested.ok());
-  EXPECT_TRUE(nested->contains(ip("10.1.2.7")));   // excluded from the exclusion
+  EXPECT_TRUE(nested->contains(ip("10.1.2.7")));  // excluded from the exclusion
   EXPECT_FALSE(nested->contains(ip("10.1.3.7")));
 
   auto host_bits = parseAddressGroup("10.9.9.9/24", vars);  // masked, as Suricata does
@@ -92,10 +94,8 @@ TEST(AddressGroupTest, RejectsBadGroupsWithExactMessages) {
     EXPECT_EQ(g.message(), message) << text;
   }
   const std::pair<const char*, const char*> ports[] = {
-      {"65536", R"(bad port "65536")"},
-      {"http", R"(bad port "http")"},
-      {":", R"(bad port range ":")"},
-      {"90:80", R"(port range "90:80" is reversed)"},
+      {"65536", R"(bad port "65536")"},         {"http", R"(bad port "http")"},
+      {":", R"(bad port range ":")"},           {"90:80", R"(port range "90:80" is reversed)"},
       {"$WEB", "undefined port variable $WEB"},
   };
   for (const auto& [text, message] : ports) {

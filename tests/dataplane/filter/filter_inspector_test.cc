@@ -168,14 +168,15 @@ TEST_F(FilterInspectorTest, InspectorsRunConcurrentlyOnWorkerThreads) {
       for (int i = 0; i < 50; ++i) {
         auto inspector = factory_->create(session());
         if (inspector->inspect(Direction::kClientToServer,
-                               bytes(i % 2 ? "GET /attack HTTP/1.1\r\n\r\n" : "GET / HTTP/1.1\r\n\r\n")) ==
-            Verdict::kBlock) {
+                               bytes(i % 2 ? "GET /attack HTTP/1.1\r\n\r\n"
+                                           : "GET / HTTP/1.1\r\n\r\n")) == Verdict::kBlock) {
           ++blocked;
         }
       }
     });
   }
-  for (auto& t : workers) t.join();
+  for (auto& t : workers)
+    t.join();
   EXPECT_EQ(blocked.load(), 100);
   EXPECT_EQ(engine_->topRules(1)[0].hits, 100u);
 }

@@ -51,7 +51,8 @@ inline std::shared_ptr<const CompiledRuleSet> compileRules(std::string_view text
   RuleSet set;
   RuleParser parser;
   parser.parseText(text, "test.rules", set);
-  for (const auto& e : set.errors) ADD_FAILURE() << e.toString();
+  for (const auto& e : set.errors)
+    ADD_FAILURE() << e.toString();
   auto compiled = CompiledRuleSet::compile(std::move(set), CompileOptions{cache_dir});
   EXPECT_TRUE(compiled.ok()) << (compiled.ok() ? "" : compiled.message());
   return compiled.ok() ? *compiled : nullptr;

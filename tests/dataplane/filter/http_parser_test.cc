@@ -42,7 +42,8 @@ std::vector<Seen> parseBothWays(HttpParser::Kind kind, const std::string& text,
     b.expectResponseTo(m);
   }
   a.feed(bytes(text));
-  for (char c : text) b.feed(bytes(std::string_view(&c, 1)));
+  for (char c : text)
+    b.feed(bytes(std::string_view(&c, 1)));
   a.finish();
   b.finish();
   EXPECT_EQ(a.state(), b.state());
@@ -81,18 +82,18 @@ TEST(HttpParserTest, ParsesARequestIntoItsBuffers) {
   EXPECT_EQ(m.uri, "/a b/c.php?x=A%zz");
   EXPECT_EQ(m.version, "HTTP/1.1");
   EXPECT_EQ(m.host, "www.example.com");
-  EXPECT_EQ(m.headers,
-            "Host: WWW.Example.COM:8080\r\nUser-Agent: curl/8\r\nX-Folded: one two\r\n");
+  EXPECT_EQ(m.headers, "Host: WWW.Example.COM:8080\r\nUser-Agent: curl/8\r\nX-Folded: one two\r\n");
   EXPECT_EQ(seen[1].event, "body");
   EXPECT_TRUE(seen[1].message.body.empty());
 }
 
 TEST(HttpParserTest, ReadsContentLengthAndChunkedBodies) {
-  auto seen = parseBothWays(HttpParser::Kind::kRequest,
-                            "POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n"
-                            "user=x&pw=y"
-                            "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
-                            "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
+  auto seen =
+      parseBothWays(HttpParser::Kind::kRequest,
+                    "POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n"
+                    "user=x&pw=y"
+                    "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                    "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
   ASSERT_EQ(seen.size(), 4u);
   EXPECT_EQ(seen[1].message.body, "user=x&pw=y");
   EXPECT_EQ(seen[3].message.uri, "/up");
@@ -115,15 +116,15 @@ TEST(HttpParserTest, ParsesPipelinedRequestsInOnePiece) {
 }
 
 TEST(HttpParserTest, FollowsResponseBodyRulesForEachStatusAndMethod) {
-  auto seen = parseBothWays(
-      HttpParser::Kind::kResponse,
-      "HTTP/1.1 100 Continue\r\n\r\n"
-      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabcde"
-      "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"      // answers HEAD: no body
-      "HTTP/1.1 204 No Content\r\n\r\n"
-      "HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n"
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n",
-      {"POST", "HEAD", "GET", "GET", "GET"});
+  auto seen =
+      parseBothWays(HttpParser::Kind::kResponse,
+                    "HTTP/1.1 100 Continue\r\n\r\n"
+                    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabcde"
+                    "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"  // answers HEAD: no body
+                    "HTTP/1.1 204 No Content\r\n\r\n"
+                    "HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n"
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n",
+                    {"POST", "HEAD", "GET", "GET", "GET"});
   ASSERT_EQ(seen.size(), 12u);
   EXPECT_EQ(seen[1].message.status, 100);
   EXPECT_EQ(seen[3].message.body, "abcde");
@@ -151,10 +152,10 @@ TEST(HttpParserTest, BoundsTheBodyWindowAndReportsItOnce) {
   HttpLimits limits;
   limits.max_body_bytes = 1024;
   std::string body(5000, 'b');
-  auto seen = parseBothWays(HttpParser::Kind::kRequest,
-                            "PUT /big HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + body +
-                                "GET /next HTTP/1.1\r\n\r\n",
-                            {}, limits);
+  auto seen = parseBothWays(
+      HttpParser::Kind::kRequest,
+      "PUT /big HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + body + "GET /next HTTP/1.1\r\n\r\n", {},
+      limits);
   ASSERT_EQ(seen.size(), 4u);
   EXPECT_EQ(seen[1].event, "body");
   EXPECT_EQ(seen[1].message.body.size(), 1024u);
@@ -235,8 +236,7 @@ TEST(HttpParserTest, StopsWhenTheListenerSaysSo) {
 }
 
 TEST(HttpParserTest, ToleratesBareLfAndLeadingBlankLines) {
-  auto seen = parseBothWays(HttpParser::Kind::kRequest,
-                            "\r\n\nGET /lf HTTP/1.0\nHost: h\n\n");
+  auto seen = parseBothWays(HttpParser::Kind::kRequest, "\r\n\nGET /lf HTTP/1.0\nHost: h\n\n");
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].message.uri, "/lf");
   EXPECT_EQ(seen[0].message.headers, "Host: h\r\n");

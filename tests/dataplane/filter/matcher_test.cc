@@ -41,7 +41,8 @@ class HttpHarness : public HttpParser::Listener {
     parser_.feed(bytes(text));
     EXPECT_NE(parser_.state(), HttpParser::State::kError) << parser_.error();
     std::vector<uint32_t> sids;
-    for (uint32_t i : matched_) sids.push_back(matcher_.rules().rules()[i].sid);
+    for (uint32_t i : matched_)
+      sids.push_back(matcher_.rules().rules()[i].sid);
     return sids;
   }
   bool onHeaders(const HttpMessage& m) override {
@@ -75,7 +76,8 @@ std::vector<uint32_t> streamSids(const std::string& rules, std::string_view data
   std::vector<uint32_t> idx;
   m.matchStream(webFlow(), to_server, bytes(data), offset, idx);
   std::vector<uint32_t> sids;
-  for (uint32_t i : idx) sids.push_back(set->rules()[i].sid);
+  for (uint32_t i : idx)
+    sids.push_back(set->rules()[i].sid);
   return sids;
 }
 
@@ -97,9 +99,10 @@ TEST(SignatureMatcherTest, MatchesHeaderHostAndMethod) {
       "sid:1;)\n"
       "alert http any any -> any any (http.host; content:\"bad.example\"; sid:2;)\n"
       "alert http any any -> any any (http.method; content:\"DELETE\"; sid:3;)\n";
-  EXPECT_EQ(requestSids(rules,
-                        "DELETE /x HTTP/1.1\r\nHost: BAD.example:80\r\nuser-agent: SQLMap/1.7\r\n\r\n"),
-            (Sids{1, 2, 3}));
+  EXPECT_EQ(
+      requestSids(rules,
+                  "DELETE /x HTTP/1.1\r\nHost: BAD.example:80\r\nuser-agent: SQLMap/1.7\r\n\r\n"),
+      (Sids{1, 2, 3}));
   EXPECT_EQ(requestSids(rules, "GET /x HTTP/1.1\r\nHost: good.example\r\nUser-Agent: curl\r\n\r\n"),
             Sids{});
 }
@@ -114,9 +117,9 @@ TEST(SignatureMatcherTest, MatchesChunkedBodyAndCombinesBuffers) {
                         "6\r\nuser=a\r\n5\r\ndmin&\r\n9\r\npassword=\r\n0\r\n\r\n"),
             (Sids{1, 2}));
   // The body rule that prefiltered on the URI waits for the body, then fails on it.
-  EXPECT_EQ(requestSids(rules,
-                        "POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nuser=b"),
-            Sids{});
+  EXPECT_EQ(
+      requestSids(rules, "POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nuser=b"),
+      Sids{});
 }
 
 TEST(SignatureMatcherTest, AppliesOffsetAndDepth) {
@@ -139,7 +142,8 @@ TEST(SignatureMatcherTest, AppliesOffsetAndDepth) {
 TEST(SignatureMatcherTest, AppliesDistanceAndWithinWithBacktracking) {
   std::string rules =
       "alert tcp any any -> any any (content:\"a\"; content:\"b\"; distance:0; within:1; sid:1;)\n"
-      "alert tcp any any -> any any (content:\"key\"; content:\"val\"; distance:2; within:5; sid:2;)\n"
+      "alert tcp any any -> any any (content:\"key\"; content:\"val\"; distance:2; within:5; "
+      "sid:2;)\n"
       "alert http any any -> any any (http.uri; content:\"../\"; content:\"etc/passwd\"; "
       "distance:0; within:40; sid:3;)\n"
       "alert tcp any any -> any any (content:\"GET\"; content:!\"safe\"; distance:0; within:10; "
@@ -147,8 +151,8 @@ TEST(SignatureMatcherTest, AppliesDistanceAndWithinWithBacktracking) {
   // The first "a" is not followed by "b"; the matcher must try the later one.
   EXPECT_EQ(streamSids(rules, "a..... ab"), Sids{1});
   EXPECT_EQ(streamSids(rules, "a.b a.b"), Sids{});
-  EXPECT_EQ(streamSids(rules, "key: val"), Sids{2});  // val starts 2 after "key"
-  EXPECT_EQ(streamSids(rules, "key val"), Sids{});    // distance 2 not reached
+  EXPECT_EQ(streamSids(rules, "key: val"), Sids{2});     // val starts 2 after "key"
+  EXPECT_EQ(streamSids(rules, "key val"), Sids{});       // distance 2 not reached
   EXPECT_EQ(streamSids(rules, "key......val"), Sids{});  // beyond within
   EXPECT_EQ(requestSids(rules, "GET /a/../../etc/passwd HTTP/1.1\r\n\r\n"), Sids{3});
   EXPECT_EQ(streamSids(rules, "GET /index"), Sids{4});
@@ -184,8 +188,9 @@ TEST(SignatureMatcherTest, ChecksDirectionAddressesAndProtocol) {
   EXPECT_EQ(streamSids(rules, "secret", 0, false), (Sids{3, 4}));
   auto set = compileRules(rules);
   ASSERT_TRUE(set);
-  EXPECT_EQ(HttpHarness(set, false).run("HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n"
-                                        "-----BEGIN RSA KEY--"),
+  EXPECT_EQ(HttpHarness(set, false)
+                .run("HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n"
+                     "-----BEGIN RSA KEY--"),
             Sids{5});
   FlowTraits tls = webFlow();
   tls.tls = true;

@@ -23,13 +23,19 @@ uint32_t get32(const uint8_t* p) {
   std::memcpy(&v, p, 4);
   return v;
 }
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t* p) { return static_cast<uint32_t>(be16(p)) << 16 | be16(p + 2); }
+uint16_t be16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
+uint32_t be32(const uint8_t* p) {
+  return static_cast<uint32_t>(be16(p)) << 16 | be16(p + 2);
+}
 
 uint16_t checksum(const uint8_t* p, size_t n, uint32_t acc = 0) {
-  for (size_t i = 0; i + 1 < n; i += 2) acc += be16(p + i);
+  for (size_t i = 0; i + 1 < n; i += 2)
+    acc += be16(p + i);
   if (n % 2) acc += static_cast<uint32_t>(p[n - 1]) << 8;
-  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  while (acc >> 16)
+    acc = (acc & 0xffff) + (acc >> 16);
   return static_cast<uint16_t>(acc);
 }
 
@@ -111,7 +117,8 @@ TEST(PcapWriterTest, StopsAtTheSizeCap) {
   PcapWriter w(1, 2, 3, 4, 4096, now);
   std::string chunk(1000, 'x');
   int accepted = 0;
-  while (w.append(true, bytes(chunk), now)) ++accepted;
+  while (w.append(true, bytes(chunk), now))
+    ++accepted;
   EXPECT_EQ(accepted, 3);  // 24 + 3*56 + 3*1056 < 4096 < + another 1056
   EXPECT_TRUE(w.truncated());
   EXPECT_LE(w.bytes().size(), 4096u);
@@ -132,12 +139,12 @@ TEST(PcapWriterTest, TcpdumpReadsTheTrace) {
   ASSERT_NE(pipe, nullptr);
   std::string out;
   char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  while (size_t n = fread(buf, 1, sizeof buf, pipe))
+    out.append(buf, n);
   ASSERT_EQ(pclose(pipe), 0) << out;
   EXPECT_NE(out.find("10.10.1.5.40001 > 10.10.2.2.443: Flags [S], cksum"), std::string::npos)
       << out;
-  EXPECT_NE(out.find("(correct), seq 1:34, ack 1, win 65535, length 33"), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("(correct), seq 1:34, ack 1, win 65535, length 33"), std::string::npos) << out;
   EXPECT_NE(out.find("GET /attack HTTP/1.1"), std::string::npos) << out;
   EXPECT_EQ(out.find("incorrect"), std::string::npos) << out;
   EXPECT_EQ(out.find("bad"), std::string::npos) << out;

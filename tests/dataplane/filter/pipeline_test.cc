@@ -121,7 +121,8 @@ TEST_F(PipelineTest, RejectAsksForResetAndBodyRulesSeeTheBody) {
 
 TEST_F(PipelineTest, AlertsOncePerRuleAndSession) {
   auto s = open(flow(true));
-  for (int i = 0; i < 3; ++i) request(*s, "GET / HTTP/1.1\r\nX-Probe: 1\r\n\r\n");
+  for (int i = 0; i < 3; ++i)
+    request(*s, "GET / HTTP/1.1\r\nX-Probe: 1\r\n\r\n");
   EXPECT_EQ(sink_.events.size(), 1u);
   EXPECT_EQ(pipeline_->rulesFor("default")->hits(1), 1u);
 }
@@ -159,7 +160,8 @@ TEST_F(PipelineTest, InspectionBypassBeatsSignature) {
 
 TEST_F(PipelineTest, InspectionBypassBeatsTrafficManagementBlock) {
   settings_.inspection_bypass.push_back({"b", "any", "any", "10.10.2.2", "443"});
-  settings_.traffic_management.push_back({{"deny", "any", "any", "any", "any"}, TrafficAction::kBlock, 0});
+  settings_.traffic_management.push_back(
+      {{"deny", "any", "any", "any", "any"}, TrafficAction::kBlock, 0});
   EXPECT_TRUE(open(flow(true))->bypassed());
   EXPECT_EQ(request(*open(flow(false)), "x").action, FilterAction::kBlock);  // port 80: no bypass
 }
@@ -234,8 +236,7 @@ TEST_F(PipelineTest, DecryptedSessionsGetOnlyUrlReputation) {
   EXPECT_TRUE(sink_.events.empty());
   auto plain = open(flow(false));
   EXPECT_EQ(plain->verdict().action, FilterAction::kBlock);  // decided at open
-  EXPECT_EQ(request(*plain, "GET / HTTP/1.1\r\n\r\n").reason,
-            "reputation ip 10.10.2.2 score 99");
+  EXPECT_EQ(request(*plain, "GET / HTTP/1.1\r\n\r\n").reason, "reputation ip 10.10.2.2 score 99");
   ASSERT_EQ(sink_.events.size(), 1u);
   EXPECT_FALSE(sink_.events[0].ssl_inspect);
 }
@@ -341,8 +342,8 @@ TEST_F(PipelineTest, RateLimitAsksToThrottleOverTheRate) {
 }
 
 TEST_F(PipelineTest, ProfilesCanHaveTheirOwnRuleSet) {
-  settings_.signatures.profile_rules["lenient"] =
-      dir_.write("lenient.rules", "alert http any any -> any any (http.uri; content:\"/attack\"; sid:1;)\n");
+  settings_.signatures.profile_rules["lenient"] = dir_.write(
+      "lenient.rules", "alert http any any -> any any (http.uri; content:\"/attack\"; sid:1;)\n");
   FlowInfo f = flow(true);
   f.profile = "lenient";
   EXPECT_EQ(request(*open(f), kAttack).action, FilterAction::kPass);
@@ -366,18 +367,24 @@ TEST_F(PipelineTest, RefusesBadSettingsWithExactMessages) {
     EXPECT_EQ(p.message(), message);
   };
   FilterSettings s = settings_;
-  s.traffic_management.push_back({{"web", "any", "any", "10.0.0.256", "any"}, TrafficAction::kBlock, 0});
+  s.traffic_management.push_back(
+      {{"web", "any", "any", "10.0.0.256", "any"}, TrafficAction::kBlock, 0});
   expectError(s, R"(traffic-management "web": destination: bad address "10.0.0.256")");
   s = settings_;
-  s.traffic_management.push_back({{"slow", "any", "any", "any", "any"}, TrafficAction::kRateLimit, 0});
-  expectError(s, R"(traffic-management "slow": rate-limit-kbps: must be greater than 0 for action rate-limit)");
+  s.traffic_management.push_back(
+      {{"slow", "any", "any", "any", "any"}, TrafficAction::kRateLimit, 0});
+  expectError(
+      s,
+      R"(traffic-management "slow": rate-limit-kbps: must be greater than 0 for action rate-limit)");
   s = settings_;
   s.inspection_bypass.push_back({"b", "any", "http", "any", "any"});
   expectError(s, R"(inspection-bypass "b": source-ports: bad port "http")");
   s = settings_;
   s.quarantine.action = QuarantineAction::kRedirect;
   s.quarantine.redirect_url = "ftp://x";
-  expectError(s, R"(quarantine: redirect-url: must be an http:// or https:// URL without spaces, got "ftp://x")");
+  expectError(
+      s,
+      R"(quarantine: redirect-url: must be an http:// or https:// URL without spaces, got "ftp://x")");
   s = settings_;
   s.quarantine.hosts = {"10.1.1"};
   expectError(s, R"(quarantine: hosts: bad address "10.1.1")");
@@ -386,7 +393,9 @@ TEST_F(PipelineTest, RefusesBadSettingsWithExactMessages) {
   expectError(s, "limits: stream-window-bytes: must be at least 4096, got 100");
   s = settings_;
   s.limits.stream_overlap_bytes = s.limits.stream_window_bytes;
-  expectError(s, "limits: stream-overlap-bytes: must be smaller than stream-window-bytes (65536), got 65536");
+  expectError(
+      s,
+      "limits: stream-overlap-bytes: must be smaller than stream-window-bytes (65536), got 65536");
 }
 
 }  // namespace

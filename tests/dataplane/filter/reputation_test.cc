@@ -9,7 +9,9 @@ namespace {
 
 using testing::TempDir;
 
-uint32_t ip(const char* s) { return *parseIpv4(s); }
+uint32_t ip(const char* s) {
+  return *parseIpv4(s);
+}
 
 TEST(ReputationDbTest, LooksUpAddressesNamesAndUrlsByHighestScore) {
   TempDir dir;
@@ -33,9 +35,9 @@ TEST(ReputationDbTest, LooksUpAddressesNamesAndUrlsByHighestScore) {
   EXPECT_EQ(r.lookupIp(ip("203.0.113.1"))->score, 1);
 
   EXPECT_EQ(r.lookupDns("BAD.example")->score, 90);
-  EXPECT_FALSE(r.lookupDns("sub.bad.example"));          // exact entry: that name only
+  EXPECT_FALSE(r.lookupDns("sub.bad.example"));  // exact entry: that name only
   EXPECT_EQ(r.lookupDns("a.b.tracker.example")->score, 55);
-  EXPECT_FALSE(r.lookupDns("tracker.example"));          // wildcard: names below it only
+  EXPECT_FALSE(r.lookupDns("tracker.example"));  // wildcard: names below it only
 
   auto hit = r.lookupUrl("Files.Example", "/malware/x.exe");
   ASSERT_TRUE(hit);
@@ -49,14 +51,15 @@ TEST(ReputationDbTest, LooksUpAddressesNamesAndUrlsByHighestScore) {
 
 TEST(ReputationDbTest, ReportsBadLinesAndKeepsTheRest) {
   ReputationDb db;
-  db.addText(ReputationKind::kIp, "10.0.0.1 50\n10.0.0.300 50\n10.0.0.2 x\n10.0.0.3 101\n10.0.0.4\n",
-             "ip.txt");
+  db.addText(ReputationKind::kIp,
+             "10.0.0.1 50\n10.0.0.300 50\n10.0.0.2 x\n10.0.0.3 101\n10.0.0.4\n", "ip.txt");
   db.addText(ReputationKind::kDns, "bad..example 10\nok.example 10\n", "dns.txt");
   db.addText(ReputationKind::kUrl, "/path-only 10\n", "url.txt");
   EXPECT_EQ(db.entries(ReputationKind::kIp), 1u);
   EXPECT_EQ(db.entries(ReputationKind::kDns), 1u);
   std::vector<std::string> errors;
-  for (const auto& e : db.errors()) errors.push_back(e.toString());
+  for (const auto& e : db.errors())
+    errors.push_back(e.toString());
   EXPECT_EQ(errors, (std::vector<std::string>{
                         R"(ip.txt:2: bad address "10.0.0.300")",
                         R"(ip.txt:3: bad score "x" (expected 0 to 100))",
@@ -76,7 +79,8 @@ TEST(ReputationDbTest, RefusesMissingFilesAndBadThresholds) {
             "read reputation list /nonexistent/vtps/ip.txt: No such file or directory");
   ReputationSettings t;
   t.block_threshold = 0;
-  EXPECT_EQ(ReputationDb::load(t).message(), "reputation: block-threshold: must be from 1 to 100, got 0");
+  EXPECT_EQ(ReputationDb::load(t).message(),
+            "reputation: block-threshold: must be from 1 to 100, got 0");
   t.block_threshold = 80;
   t.notify_threshold = 101;
   EXPECT_EQ(ReputationDb::load(t).message(),

@@ -43,9 +43,9 @@ TEST(RuleParserTest, ParsesHeaderActionsProtocolsAndGroups) {
   EXPECT_FALSE(r.destination_ports.contains(443));
   EXPECT_EQ(r.unit, InspectionUnit::kHttp);
 
-  for (auto [text, action] : {std::pair{"alert", RuleAction::kAlert},
-                              std::pair{"reject", RuleAction::kReject},
-                              std::pair{"pass", RuleAction::kPass}}) {
+  for (auto [text, action] :
+       {std::pair{"alert", RuleAction::kAlert}, std::pair{"reject", RuleAction::kReject},
+        std::pair{"pass", RuleAction::kPass}}) {
     Rule a = parseOk(std::string(text) + R"( tcp any any <> any any (content:"a"; sid:1;))");
     EXPECT_EQ(a.action, action);
     EXPECT_TRUE(a.bidirectional);
@@ -56,9 +56,10 @@ TEST(RuleParserTest, ParsesHeaderActionsProtocolsAndGroups) {
 
 TEST(RuleParserTest, DecodesContentHexEscapesAndModifiers) {
   // fast_pattern on a negated content is refused.
-  EXPECT_EQ(parseError(
-                R"(alert tcp any any -> any any (content:"a"; content:!"zz"; fast_pattern; sid:1;))"),
-            "fast_pattern cannot be used on a negated content");
+  EXPECT_EQ(
+      parseError(
+          R"(alert tcp any any -> any any (content:"a"; content:!"zz"; fast_pattern; sid:1;))"),
+      "fast_pattern cannot be used on a negated content");
   Rule ok = parseOk(
       R"(alert tcp any any -> any any (content:"a|3B 00|b\"\;\\"; nocase; offset:2; depth:20; )"
       R"(content:"zz"; distance:-1; within:8; fast_pattern; sid:1;))");
@@ -76,7 +77,8 @@ TEST(RuleParserTest, DecodesContentHexEscapesAndModifiers) {
 }
 
 TEST(RuleParserTest, ChoosesLongestContentAsFastPatternByDefault) {
-  Rule r = parseOk(R"(alert tcp any any -> any any (content:"ab"; content:"abcdef"; content:"x"; sid:1;))");
+  Rule r = parseOk(
+      R"(alert tcp any any -> any any (content:"ab"; content:"abcdef"; content:"x"; sid:1;))");
   EXPECT_EQ(r.fast_pattern_index, 1u);
   Rule p = parseOk(R"(alert tcp any any -> any any (content:!"no"; pcre:"/ab+c/"; sid:1;))");
   EXPECT_EQ(p.fast_pattern_index, 1u);
@@ -101,18 +103,27 @@ TEST(RuleParserTest, MapsStickyBuffersLegacyModifiersAndPcreFlags) {
   EXPECT_TRUE(r.needs_body);
   EXPECT_EQ(r.flow, FlowDirection::kToServer);
 
-  Rule legacy = parseOk(R"(alert tcp any any -> any 80 (content:"/x"; http_uri; content:"y"; http_header; sid:2;))");
+  Rule legacy = parseOk(
+      R"(alert tcp any any -> any 80 (content:"/x"; http_uri; content:"y"; http_header; sid:2;))");
   EXPECT_EQ(legacy.matches[0].buffer, BufferKind::kHttpUri);
   EXPECT_EQ(legacy.matches[1].buffer, BufferKind::kHttpHeader);
   EXPECT_EQ(legacy.protocol, RuleProtocol::kHttp);  // a tcp rule with HTTP buffers is an HTTP rule
 }
 
 TEST(RuleParserTest, ClasstypeSetsPriorityUnlessGivenAndTagSessionTraces) {
-  EXPECT_EQ(parseOk(R"(alert tcp any any -> any any (content:"a"; classtype:web-application-attack; sid:1;))").priority,
-            1u);
-  EXPECT_EQ(parseOk(R"(alert tcp any any -> any any (priority:4; content:"a"; classtype:misc-attack; sid:1;))").priority,
-            4u);
-  EXPECT_TRUE(parseOk(R"(alert tcp any any -> any any (content:"a"; tag:session,10,packets; sid:1;))").trace);
+  EXPECT_EQ(
+      parseOk(
+          R"(alert tcp any any -> any any (content:"a"; classtype:web-application-attack; sid:1;))")
+          .priority,
+      1u);
+  EXPECT_EQ(
+      parseOk(
+          R"(alert tcp any any -> any any (priority:4; content:"a"; classtype:misc-attack; sid:1;))")
+          .priority,
+      4u);
+  EXPECT_TRUE(
+      parseOk(R"(alert tcp any any -> any any (content:"a"; tag:session,10,packets; sid:1;))")
+          .trace);
   Rule meta = parseOk(
       R"(alert tcp any any -> any any (content:"a"; reference:url,example.com; metadata:a b; gid:1; sid:1;))");
   EXPECT_EQ(meta.sid, 1u);
@@ -125,38 +136,57 @@ TEST(RuleParserTest, RejectsInvalidRulesWithExactMessages) {
        R"(unknown action "block" (expected alert, drop, reject or pass))"},
       {R"(alert udp any any -> any any (content:"a"; sid:1;))",
        R"(unsupported protocol "udp" (expected tcp, http or tls))"},
-      {R"(alert tcp any any => any any (content:"a"; sid:1;))", R"(bad direction "=>" (expected -> or <>))"},
+      {R"(alert tcp any any => any any (content:"a"; sid:1;))",
+       R"(bad direction "=>" (expected -> or <>))"},
       {R"(alert tcp any -> any any (content:"a"; sid:1;))",
-       "rule header needs 7 fields (action protocol source ports direction destination ports), got 6"},
-      {R"(alert tcp any any -> any any content:"a"; sid:1;)", R"(missing "(" before the rule options)"},
-      {"alert tcp any any -> any any (content:\"a\"; sid:1;", "missing \")\" at the end of the rule options"},
-      {R"(alert tcp 10.0.0.300 any -> any any (content:"a"; sid:1;))", R"(source: bad address "10.0.0.300")"},
-      {R"(alert tcp $NOPE any -> any any (content:"a"; sid:1;))", "source: undefined address variable $NOPE"},
+       "rule header needs 7 fields (action protocol source ports direction destination ports), got "
+       "6"},
+      {R"(alert tcp any any -> any any content:"a"; sid:1;)",
+       R"(missing "(" before the rule options)"},
+      {"alert tcp any any -> any any (content:\"a\"; sid:1;",
+       "missing \")\" at the end of the rule options"},
+      {R"(alert tcp 10.0.0.300 any -> any any (content:"a"; sid:1;))",
+       R"(source: bad address "10.0.0.300")"},
+      {R"(alert tcp $NOPE any -> any any (content:"a"; sid:1;))",
+       "source: undefined address variable $NOPE"},
       {R"(alert tcp any any -> ::1 any (content:"a"; sid:1;))",
        R"(destination: IPv6 address "::1" is not supported (IPv4 only))"},
-      {R"(alert tcp any any -> any 70000 (content:"a"; sid:1;))", R"(destination port: bad port "70000")"},
-      {R"(alert tcp any 90:80 -> any any (content:"a"; sid:1;))", R"(source port: port range "90:80" is reversed)"},
-      {R"(alert tcp !any any -> any any (content:"a"; sid:1;))", R"(source: address group "!any" matches nothing)"},
+      {R"(alert tcp any any -> any 70000 (content:"a"; sid:1;))",
+       R"(destination port: bad port "70000")"},
+      {R"(alert tcp any 90:80 -> any any (content:"a"; sid:1;))",
+       R"(source port: port range "90:80" is reversed)"},
+      {R"(alert tcp !any any -> any any (content:"a"; sid:1;))",
+       R"(source: address group "!any" matches nothing)"},
       {R"(alert tcp any any -> any any (content:"a";))", "rule has no sid"},
-      {R"(alert tcp any any -> any any (content:"a"; sid:0;))", R"("sid" needs a number from 1 to 4294967295, got "0")"},
-      {R"(alert tcp any any -> any any (content:"a"; dsize:10; sid:1;))", R"(unsupported keyword "dsize")"},
-      {R"(alert tcp any any -> any any (nocase; content:"a"; sid:1;))", R"("nocase" needs a preceding content)"},
-      {R"(alert tcp any any -> any any (content:"a"; depth:4; depth:5; sid:1;))", R"("depth" given twice for one content)"},
+      {R"(alert tcp any any -> any any (content:"a"; sid:0;))",
+       R"("sid" needs a number from 1 to 4294967295, got "0")"},
+      {R"(alert tcp any any -> any any (content:"a"; dsize:10; sid:1;))",
+       R"(unsupported keyword "dsize")"},
+      {R"(alert tcp any any -> any any (nocase; content:"a"; sid:1;))",
+       R"("nocase" needs a preceding content)"},
+      {R"(alert tcp any any -> any any (content:"a"; depth:4; depth:5; sid:1;))",
+       R"("depth" given twice for one content)"},
       {R"(alert tcp any any -> any any (content:"ab"; content:"c"; depth:4; distance:1; sid:1;))",
        R"("depth" and "offset" cannot be combined with "distance" or "within" on one content)"},
-      {R"(alert tcp any any -> any any (content:"abc"; depth:2; sid:1;))", "depth 2 is shorter than the content (3 bytes)"},
+      {R"(alert tcp any any -> any any (content:"abc"; depth:2; sid:1;))",
+       "depth 2 is shorter than the content (3 bytes)"},
       {R"(alert tcp any any -> any any (content:"a"; content:"abc"; within:2; sid:1;))",
        "within 2 is shorter than the content (3 bytes)"},
       {R"(alert tcp any any -> any any (content:"abc"; distance:0; sid:1;))",
        R"("distance" needs a previous content or pcre in stream)"},
-      {R"(alert tcp any any -> any any (content:"a"; classtype:nope; sid:1;))", R"(unknown classtype "nope")"},
-      {R"(alert tcp any any -> any any (content:"a"; priority:0; sid:1;))", R"("priority" needs a number from 1 to 255, got "0")"},
+      {R"(alert tcp any any -> any any (content:"a"; classtype:nope; sid:1;))",
+       R"(unknown classtype "nope")"},
+      {R"(alert tcp any any -> any any (content:"a"; priority:0; sid:1;))",
+       R"("priority" needs a number from 1 to 255, got "0")"},
       {R"(alert tcp any any -> any any (content:""; sid:1;))", "content is empty"},
       {R"(alert tcp any any -> any any (content:"|4G|"; sid:1;))", R"(bad hex "4G" in content)"},
       {R"(alert tcp any any -> any any (content:"|41"; sid:1;))", "unterminated hex in content"},
-      {R"(alert tcp any any -> any any (content:abc; sid:1;))", R"("content" needs a quoted string)"},
-      {R"(alert tcp any any -> any any (pcre:"abc"; sid:1;))", R"(pcre needs "/regex/flags", got "abc")"},
-      {R"(alert tcp any any -> any any (pcre:"/a/G"; sid:1;))", R"(unsupported pcre modifier "G" in "/a/G")"},
+      {R"(alert tcp any any -> any any (content:abc; sid:1;))",
+       R"("content" needs a quoted string)"},
+      {R"(alert tcp any any -> any any (pcre:"abc"; sid:1;))",
+       R"(pcre needs "/regex/flags", got "abc")"},
+      {R"(alert tcp any any -> any any (pcre:"/a/G"; sid:1;))",
+       R"(unsupported pcre modifier "G" in "/a/G")"},
       {R"(alert tcp any any -> any any (pcre:"/(a)\1/"; sid:1;))",
        R"(pcre "/(a)\1/" is not supported by Hyperscan: Back-references are unsupported.)"},
       {R"(alert tcp any any -> any any (pcre:"/a(?=b)/"; sid:1;))",
@@ -169,21 +199,27 @@ TEST(RuleParserTest, RejectsInvalidRulesWithExactMessages) {
        "http.uri inspects requests; it cannot be used with flow:to_client"},
       {R"(alert http any any -> any any (content:"a"; http.uri; content:"b"; sid:1;))",
        "rule mixes stream with http.uri (not supported)"},
-      {R"(alert tls any any -> any any (http.uri; content:"a"; sid:1;))", "http.uri cannot be used in a tls rule"},
-      {R"(alert http any any -> any any (tls.sni; content:"a"; sid:1;))", "tls.sni cannot be used in an http rule"},
-      {R"(alert tcp any any -> any any (content:!"a"; sid:1;))", "rule needs a content or pcre that is not negated"},
+      {R"(alert tls any any -> any any (http.uri; content:"a"; sid:1;))",
+       "http.uri cannot be used in a tls rule"},
+      {R"(alert http any any -> any any (tls.sni; content:"a"; sid:1;))",
+       "tls.sni cannot be used in an http rule"},
+      {R"(alert tcp any any -> any any (content:!"a"; sid:1;))",
+       "rule needs a content or pcre that is not negated"},
       {R"(alert tcp any any -> any any (content:"a"; fast_pattern; content:"b"; fast_pattern; sid:1;))",
        "fast_pattern given twice"},
       {R"(alert tcp any any -> any any (content:"a"; fast_pattern:1,2; sid:1;))",
        R"("fast_pattern" with offset and length is not supported)"},
-      {R"(alert tcp any any -> any any (content:"a"; tag:host; sid:1;))", R"(only tag:session is supported, got "host")"},
+      {R"(alert tcp any any -> any any (content:"a"; tag:host; sid:1;))",
+       R"(only tag:session is supported, got "host")"},
       {R"(alert http any any -> any any (http.host; content:"Evil.example"; sid:1;))",
        R"(http.host content "Evil.example" has upper-case letters but the buffer is lower-cased; use nocase or lower case)"},
       {R"(alert http any any -> any any (http.uri; content:"a"; content:"b"; http_header; sid:1;))",
        R"("http_header" cannot move a content that follows the sticky buffer http.uri)"},
-      {R"(alert tcp any any -> any any (msg:"unterminated; sid:1;))", R"(unterminated quote in option "msg")"},
+      {R"(alert tcp any any -> any any (msg:"unterminated; sid:1;))",
+       R"(unterminated quote in option "msg")"},
   };
-  for (const auto& [rule, message] : cases) EXPECT_EQ(parseError(rule), message) << rule;
+  for (const auto& [rule, message] : cases)
+    EXPECT_EQ(parseError(rule), message) << rule;
 }
 
 TEST(RuleParserTest, ReportsBadLinesWithFileAndLineAndLoadsTheRest) {
@@ -201,7 +237,8 @@ TEST(RuleParserTest, ReportsBadLinesWithFileAndLineAndLoadsTheRest) {
   EXPECT_EQ(set.loaded(), 2u);
   ASSERT_EQ(set.failed(), 2u);
   EXPECT_EQ(set.errors[0].toString(), R"(local.rules:6: unsupported keyword "bogus")");
-  EXPECT_EQ(set.errors[1].toString(), "local.rules:7: duplicate sid 1 (first defined at local.rules:3)");
+  EXPECT_EQ(set.errors[1].toString(),
+            "local.rules:7: duplicate sid 1 (first defined at local.rules:3)");
   EXPECT_EQ(set.rules[1].sid, 2u);
   EXPECT_EQ(set.rules[1].line, 4);  // a continued rule is reported at its first line
 }
@@ -214,14 +251,17 @@ TEST(RuleParserTest, LoadsTheCorpusWithBadLines) {
   EXPECT_EQ(set->loaded(), 12u);
   EXPECT_EQ(set->failed(), 5u);
   std::vector<std::string> messages;
-  for (const auto& e : set->errors) messages.push_back(e.message);
-  EXPECT_EQ(messages, (std::vector<std::string>{
-                          R"(unknown action "alrt" (expected alert, drop, reject or pass))",
-                          "rule has no sid",
-                          R"(pcre "/(?<=a)b/" is not supported by Hyperscan: Zero-width assertions are not supported.)",
-                          "duplicate sid 1000003 (first defined at " + set->files[0] + ":7)",
-                          R"(destination: undefined address variable $DMZ_NET)",
-                      }));
+  for (const auto& e : set->errors)
+    messages.push_back(e.message);
+  EXPECT_EQ(
+      messages,
+      (std::vector<std::string>{
+          R"(unknown action "alrt" (expected alert, drop, reject or pass))",
+          "rule has no sid",
+          R"(pcre "/(?<=a)b/" is not supported by Hyperscan: Zero-width assertions are not supported.)",
+          "duplicate sid 1000003 (first defined at " + set->files[0] + ":7)",
+          R"(destination: undefined address variable $DMZ_NET)",
+      }));
 }
 
 TEST(RuleParserTest, ReadsFilesAndReportsUnreadableOnes) {

@@ -343,6 +343,18 @@ void RecordingSink::sessionClosed(const SessionRecord& record) {
   cv_.notify_all();
 }
 
+void RecordingSink::failedConnection(const FailedConnectionRecord& record) {
+  std::lock_guard lock(mu_);
+  failures_.push_back(record);
+  cv_.notify_all();
+}
+
+std::vector<FailedConnectionRecord> RecordingSink::waitFailures(size_t n, int timeout_ms) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return failures_.size() >= n; });
+  return failures_;
+}
+
 void RecordingSink::systemLog(std::string_view severity, std::string message) {
   std::lock_guard lock(mu_);
   system_.push_back(fmt::format("{}: {}", severity, message));

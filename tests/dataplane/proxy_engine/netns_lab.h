@@ -127,15 +127,19 @@ class TlsClient {
 class RecordingSink : public EventSink {
  public:
   void sessionClosed(const SessionRecord& record) override;
+  void failedConnection(const FailedConnectionRecord& record) override;
   void systemLog(std::string_view severity, std::string message) override;
   // Waits until at least `n` records arrived (up to `timeout_ms`); returns a copy.
   std::vector<SessionRecord> waitRecords(size_t n, int timeout_ms = 5000);
   std::vector<std::string> systemLines();
+  // Waits until at least `n` failed connection records arrived; returns a copy.
+  std::vector<FailedConnectionRecord> waitFailures(size_t n, int timeout_ms = 5000);
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<SessionRecord> records_;
+  std::vector<FailedConnectionRecord> failures_;
   std::vector<std::string> system_;
 };
 

@@ -224,6 +224,7 @@ TEST_F(RuntimeSnapshotTest, RefusesAPolicyNamingAnUnknownProxyAndAMissingCertifi
 class NullSink : public EventSink {
  public:
   void sessionClosed(const SessionRecord&) override {}
+  void failedConnection(const FailedConnectionRecord&) override {}
   void systemLog(std::string_view, std::string) override {}
 };
 

@@ -94,7 +94,7 @@ vtpsctl() { "$VTPSCTL" --config "$E2E_CONFIG" "$@"; }
 vtps_status_ok() { vtpsctl status >/dev/null 2>&1; }
 
 # vtps_start CONFIG_FILE: vtpsd in the appliance namespace; returns once its control socket
-# answers (the socket is created last, after the engine and its TPROXY rules are up).
+# answers (vtpsd serves it only once the engine and its TPROXY rules are up).
 vtps_start() {
   E2E_CONFIG=$1
   vtps_paths

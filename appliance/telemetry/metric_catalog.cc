@@ -1,0 +1,92 @@
+#include "appliance/telemetry/metric_catalog.h"
+
+namespace vtps::telemetry {
+namespace {
+
+using K = MetricKind;
+namespace m = metric;
+
+constexpr MetricInfo kCatalog[] = {
+    // Session records: one per closed session, tallied on the worker that closed it.
+    {m::kConnections, K::kCounter, "proxy,policy,decision",
+     "SSL sessions closed, by server proxy, SSL policy and the decision taken"},
+    {m::kSessionBytes, K::kCounter, "proxy,decision,direction",
+     "Payload bytes of closed SSL sessions, by proxy, decision and direction"},
+    {m::kHandshakes, K::kCounter, "side,version,cipher,result",
+     "TLS handshakes of the proxy's two legs, by leg, version, cipher suite and result"},
+    {m::kHandshakeDuration, K::kHistogram, "side",
+     "Duration of the completed TLS handshakes of each leg"},
+    {m::kAlerts, K::kCounter, "side,direction,alert",
+     "TLS alerts sent or received on the proxy's two legs, by leg, direction and description"},
+    // Proxy engine counters, read from every worker at scrape time.
+    {m::kAccepted, K::kCounter, "",
+     "TCP connections on SSL tuples accepted from the transparent listener (new SSL connections)"},
+    {m::kSessionsActive, K::kGauge, "", "SSL sessions open now, any decision"},
+    {m::kDecisions, K::kCounter, "decision", "SSL session decisions, counted when taken"},
+    {m::kBytes, K::kCounter, "direction",
+     "Payload bytes relayed on SSL tuples, every decision (SSL traffic seen)"},
+    {m::kDropped, K::kCounter, "reason",
+     "Connections on SSL tuples dropped before a decision (no TLS, malformed or late hello)"},
+    {m::kNpCounter, K::kCounter, "group,counter",
+     "Every proxy troubleshooting counter of `vtpsctl debug np stats show`, by group and name"},
+    {m::kNpGauge, K::kGauge, "group,counter",
+     "The proxy troubleshooting counters that are current counts, by group and name"},
+    {m::kWorkerBusy, K::kCounter, "worker,core",
+     "Time each proxy worker spent handling events; its rate is the worker's busy ratio"},
+    {m::kWorkers, K::kGauge, "", "Proxy workers running"},
+    // Leaf minting (client inspection).
+    {m::kMintHits, K::kCounter, "", "Minted-leaf cache hits"},
+    {m::kMintMisses, K::kCounter, "", "Minted-leaf cache misses (each one a mint attempt)"},
+    {m::kMintEvictions, K::kCounter, "", "Minted leaves evicted from the cache (LRU)"},
+    {m::kMintFailures, K::kCounter, "", "Leaf mints that failed"},
+    {m::kMintEntries, K::kGauge, "", "Minted leaves in the cache now"},
+    {m::kMintDuration, K::kHistogram, "",
+     "Duration of leaf mints made on cache misses (key from the pool, build, sign)"},
+    {m::kKeyPoolKeys, K::kGauge, "key_type", "Pre-generated leaf keys waiting in the pool"},
+    {m::kKeyPoolFallbacks, K::kCounter, "key_type",
+     "Leaf keys generated inline because the pool was empty"},
+    // Filters.
+    {m::kFilterActions, K::kCounter, "action",
+     "Filter actions taken on decrypted traffic (block, permit_notify, trace)"},
+    {m::kFilterCounter, K::kCounter, "counter", "Filter pipeline counters by stage and outcome"},
+    // Control plane and identity.
+    {m::kConfigGeneration, K::kGauge, "",
+     "Generation of the running configuration (1 at start, +1 per applied reload)"},
+    {m::kConfigReloads, K::kCounter, "result", "Configuration reloads and applies, by result"},
+    {m::kConfigLoadedAt, K::kGauge, "",
+     "Unix time the running configuration was loaded or last applied"},
+    {m::kReady, K::kGauge, "", "1 when the configuration is loaded and every worker runs"},
+    {m::kStartTime, K::kGauge, "", "Unix time vtpsd started"},
+    {m::kBuildInfo, K::kGauge, "version", "vtpsd build; the value is always 1"},
+    {m::kCpuFeature, K::kGauge, "feature",
+     "CPU features TLS performance and seeding depend on: 1 present, 0 absent"},
+    {m::kAeadProvider, K::kGauge, "provider",
+     "Which AES-GCM implementation the TLS contexts use; the value is always 1"},
+};
+
+}  // namespace
+
+std::span<const MetricInfo> metricCatalog() {
+  return kCatalog;
+}
+
+const MetricInfo* findMetric(std::string_view name) {
+  for (const MetricInfo& info : kCatalog) {
+    if (info.name == name) return &info;
+  }
+  return nullptr;
+}
+
+std::string_view toString(MetricKind kind) {
+  switch (kind) {
+    case MetricKind::kCounter:
+      return "counter";
+    case MetricKind::kGauge:
+      return "gauge";
+    case MetricKind::kHistogram:
+      return "histogram";
+  }
+  return "untyped";
+}
+
+}  // namespace vtps::telemetry
