@@ -1,6 +1,8 @@
 # CPack: a Debian package with vtpsd, vtpsctl, the systemd unit, the default config and the docs.
 # The appliance image installs it. `cmake --build build --target package` writes build/vtps_*.deb.
 install(FILES ${PROJECT_SOURCE_DIR}/appliance/dist/vtps.yaml DESTINATION /etc/vtps)
+install(FILES ${PROJECT_SOURCE_DIR}/appliance/dist/default-decryption-policy.txt
+        DESTINATION /etc/vtps)
 install(FILES ${PROJECT_SOURCE_DIR}/appliance/dist/vtpsd.service DESTINATION /lib/systemd/system)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR})
 

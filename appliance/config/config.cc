@@ -142,6 +142,7 @@ std::vector<std::string> Config::referencedCertificates() const {
     for (const std::string& c : p.certificates) appendUnique(out, c);
   }
   for (const ClientProxy& p : client_proxies) appendUnique(out, p.signing_certificate);
+  if (!device.metrics_certificate.empty()) appendUnique(out, device.metrics_certificate);
   return out;
 }
 

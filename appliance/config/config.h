@@ -84,6 +84,11 @@ struct Device {
   std::string management_listen = "0.0.0.0:8443";
   TlsVersion management_min_tls = TlsVersion::kTls12;
   std::string metrics_listen = "0.0.0.0:9100";
+  // metrics: {certificate, min-tls, basic-auth: {user, password-sha256}}, read at start.
+  std::string metrics_certificate;  // keystore certificate served over HTTPS; empty: plain HTTP
+  TlsVersion metrics_min_tls = TlsVersion::kTls12;
+  std::string metrics_user;             // basic auth for /metrics; empty: none
+  std::string metrics_password_sha256;  // SHA-256 of the password, 64 lowercase hex digits
   std::string keystore = "/var/lib/vtps/keystore";
   std::string control_socket = "/run/vtps/vtpsd.sock";
   std::string log_dir = "/var/log/vtps";

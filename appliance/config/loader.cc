@@ -98,7 +98,15 @@ void readDevice(MapReader& r, Device& d) {
     m.string("listen", d.management_listen);
     m.enumeration("min-tls", "protocol", kAllVersions, d.management_min_tls);
   });
-  r.nested("metrics", [&](MapReader& m) { m.string("listen", d.metrics_listen); });
+  r.nested("metrics", [&](MapReader& m) {
+    m.string("listen", d.metrics_listen);
+    m.string("certificate", d.metrics_certificate);
+    m.enumeration("min-tls", "protocol", kAllVersions, d.metrics_min_tls);
+    m.nested("basic-auth", [&](MapReader& a) {
+      a.string("user", d.metrics_user);
+      a.string("password-sha256", d.metrics_password_sha256);
+    });
+  });
   r.string("keystore", d.keystore);
   r.string("control-socket", d.control_socket);
   r.string("log-dir", d.log_dir);

@@ -161,6 +161,20 @@ void validateDevice(Validator& v) {
                   " is not ADDRESS:PORT (IPv4 address or [IPv6] address, port 1..65535)");
     }
   }
+  if (d.metrics_min_tls != TlsVersion::kTls12 && d.metrics_min_tls != TlsVersion::kTls13) {
+    v.error(d.marks, "device", "metrics.min-tls",
+            "must be TLSv1.2 or TLSv1.3 (the metrics endpoint offers nothing older)");
+  }
+  if (d.metrics_user.empty() != d.metrics_password_sha256.empty()) {
+    v.error(d.marks, "device", "metrics.basic-auth",
+            "needs both user and password-sha256, or neither");
+  } else if (!d.metrics_password_sha256.empty() &&
+             (d.metrics_password_sha256.size() != 64 ||
+              d.metrics_password_sha256.find_first_not_of("0123456789abcdef") !=
+                  std::string::npos)) {
+    v.error(d.marks, "device", "metrics.basic-auth.password-sha256",
+            "must be 64 lowercase hex digits (the SHA-256 of the password)");
+  }
   if (d.management_min_tls == TlsVersion::kSsl3) {
     v.error(d.marks, "device", "management.min-tls",
             "SSLv3 is not allowed on the management port; use TLSv1.0 or later");

@@ -13,6 +13,7 @@
 #include "appliance/daemon/daemon_parts.h"
 #include "appliance/daemon/keystore_check.h"
 #include "appliance/daemon/sd_notify.h"
+#include "appliance/telemetry/daemon_metrics.h"
 #include "appliance/telemetry/log_entries.h"
 #include "crypto/file_util.h"
 
@@ -70,6 +71,7 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
   if (!log.ok()) return makeError("start: " + log.message());
   p.log = std::move(*log);
   p.sink = std::make_unique<LogEventSink>(*p.log);
+  p.session_metrics = std::make_unique<telemetry::SessionMetrics>(p.sink.get());
 
   auto keystore = openKeystore(device);
   if (!keystore.ok()) return makeError("start: " + keystore.message());
@@ -88,9 +90,13 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
   VTPS_RETURN_IF_ERROR(openControlLoop(device.control_socket));
 
   auto engine =
-      proxy::ProxyEngine::create(proxy::EngineOptions{}, config, *p.keystore, *p.sink, nullptr);
+      proxy::ProxyEngine::create(proxy::EngineOptions{}, config, *p.keystore, *p.session_metrics, nullptr);
   if (!engine.ok()) return makeError("start: proxy engine: " + engine.message());
   p.engine = std::move(*engine);
+  auto metrics = telemetry::startDaemonMetrics(device, *p.keystore, *p.engine, *p.session_metrics);
+  if (!metrics.ok()) return makeError("start: " + metrics.message());
+  p.metrics = std::move(*metrics);
+  p.metrics->collector().configApplied(device.proxy_cores.size());
 
   if (!options_.pid_file.empty()) {
     auto written =
@@ -156,6 +162,7 @@ int Daemon::run() {
   }
 
   (void)notifySystemd("STOPPING=1\nSTATUS=draining");
+  p.metrics->collector().setStopping();
   // No new commands while draining; the socket disappears first so scripts see the stop.
   p.control.reset();
   size_t live = p.engine->liveSessions().size();
@@ -218,11 +225,13 @@ ApplyOutcome Daemon::applyLoaded(config::LoadResult loaded, const std::string& s
 
   if (outcome.applied) {
     ++reloads_ok_;
+    parts_->metrics->collector().configApplied(config_->device.proxy_cores.size());
     systemLog("info", event, event + " of " + source + " succeeded: new sessions use it");
     for (const auto& w : outcome.warnings)
       systemLog("warning", event, w);
   } else {
     ++reloads_failed_;
+    parts_->metrics->collector().reloadFailed();
     auto entry = telemetry::systemLogEntry(
         "error", event + "-failed",
         event + " refused, running configuration unchanged: " + outcome.error);
@@ -246,6 +255,7 @@ std::vector<std::string> Daemon::restartOnlyChanges(const config::Config& next) 
   note("device.control-socket", prev.control_socket, next.device.control_socket);
   note("device.log-dir", prev.log_dir, next.device.log_dir);
   note("device.keystore", prev.keystore, next.device.keystore);
+  note("device.metrics.listen", prev.metrics_listen, next.device.metrics_listen);
   return out;
 }
 

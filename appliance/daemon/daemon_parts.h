@@ -9,6 +9,8 @@
 #include "appliance/daemon/log_event_sink.h"
 #include "appliance/mgmt/control_server.h"
 #include "appliance/telemetry/json_log.h"
+#include "appliance/telemetry/metrics.h"
+#include "appliance/telemetry/session_metrics.h"
 #include "crypto/keystore.h"
 #include "dataplane/proxy/proxy_engine.h"
 #include "dataplane/proxy/unique_fd.h"
@@ -19,9 +21,12 @@ class Daemon::Parts {
  public:
   std::unique_ptr<telemetry::JsonLog> log;
   std::unique_ptr<LogEventSink> sink;
+  // The engine's sink: tallies session records for /metrics, then hands them to `sink`.
+  std::unique_ptr<telemetry::SessionMetrics> session_metrics;
   std::unique_ptr<crypto::Keystore> keystore;
   std::string keystore_dir;
   std::unique_ptr<proxy::ProxyEngine> engine;
+  std::unique_ptr<telemetry::MetricsServer> metrics;  // reads the engine: stops before it
   std::unique_ptr<mgmt::ControlServer> control;
   proxy::UniqueFd signal_fd;
   proxy::UniqueFd epoll_fd;

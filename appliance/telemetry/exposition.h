@@ -20,8 +20,8 @@ namespace vtps::telemetry {
 prometheus::MetricFamily makeFamily(std::string_view name);
 
 // Adds one counter or gauge sample; `label_values` follow the catalog's label order.
-void addSample(prometheus::MetricFamily& family, std::initializer_list<std::string_view> label_values,
-               double value);
+void addSample(prometheus::MetricFamily& family,
+               std::initializer_list<std::string_view> label_values, double value);
 void addSample(prometheus::MetricFamily& family, std::span<const std::string> label_values,
                double value);
 

@@ -27,9 +27,9 @@ constexpr MetricInfo kCatalog[] = {
      "Payload bytes relayed on SSL tuples, every decision (SSL traffic seen)"},
     {m::kDropped, K::kCounter, "reason",
      "Connections on SSL tuples dropped before a decision (no TLS, malformed or late hello)"},
-    {m::kNpCounter, K::kCounter, "group,counter",
+    {m::kNpStats, K::kCounter, "group,stat",
      "Every proxy troubleshooting counter of `vtpsctl debug np stats show`, by group and name"},
-    {m::kNpGauge, K::kGauge, "group,counter",
+    {m::kNpStatsCurrent, K::kGauge, "group,stat",
      "The proxy troubleshooting counters that are current counts, by group and name"},
     {m::kWorkerBusy, K::kCounter, "worker,core",
      "Time each proxy worker spent handling events; its rate is the worker's busy ratio"},
@@ -48,7 +48,7 @@ constexpr MetricInfo kCatalog[] = {
     // Filters.
     {m::kFilterActions, K::kCounter, "action",
      "Filter actions taken on decrypted traffic (block, permit_notify, trace)"},
-    {m::kFilterCounter, K::kCounter, "counter", "Filter pipeline counters by stage and outcome"},
+    {m::kFilterEvents, K::kCounter, "event", "Filter pipeline counters by stage and outcome"},
     // Control plane and identity.
     {m::kConfigGeneration, K::kGauge, "",
      "Generation of the running configuration (1 at start, +1 per applied reload)"},

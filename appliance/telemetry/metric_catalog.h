@@ -13,7 +13,7 @@ namespace vtps::telemetry {
 enum class MetricKind { kCounter, kGauge, kHistogram };
 
 struct MetricInfo {
-  std::string_view name;    // family name as exposed ("vtps_ssl_connections_total")
+  std::string_view name;  // family name as exposed ("vtps_ssl_connections_total")
   MetricKind kind;
   std::string_view labels;  // comma-separated label names, "" for none
   std::string_view help;    // one line, also the HELP text
@@ -32,8 +32,8 @@ inline constexpr std::string_view kSessionsActive = "vtps_ssl_sessions_active";
 inline constexpr std::string_view kDecisions = "vtps_ssl_decisions_total";
 inline constexpr std::string_view kBytes = "vtps_ssl_bytes_total";
 inline constexpr std::string_view kDropped = "vtps_ssl_dropped_total";
-inline constexpr std::string_view kNpCounter = "vtps_np_counter_total";
-inline constexpr std::string_view kNpGauge = "vtps_np_gauge";
+inline constexpr std::string_view kNpStats = "vtps_np_stats_total";
+inline constexpr std::string_view kNpStatsCurrent = "vtps_np_stats_current";
 inline constexpr std::string_view kWorkerBusy = "vtps_worker_busy_seconds_total";
 inline constexpr std::string_view kWorkers = "vtps_workers";
 // Leaf minting.
@@ -47,7 +47,7 @@ inline constexpr std::string_view kKeyPoolKeys = "vtps_mint_key_pool_keys";
 inline constexpr std::string_view kKeyPoolFallbacks = "vtps_mint_key_pool_inline_fallbacks_total";
 // Filters.
 inline constexpr std::string_view kFilterActions = "vtps_filter_actions_total";
-inline constexpr std::string_view kFilterCounter = "vtps_filter_counter_total";
+inline constexpr std::string_view kFilterEvents = "vtps_filter_events_total";
 // Control plane and identity.
 inline constexpr std::string_view kConfigGeneration = "vtps_config_generation";
 inline constexpr std::string_view kConfigReloads = "vtps_config_reloads_total";

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <prometheus/text_serializer.h>
 
 #include <cerrno>
@@ -153,8 +154,8 @@ bool MetricsServer::Impl::authorized(const httplib::Request& request) const {
   const size_t colon = decoded->find(':');
   if (colon == std::string::npos) return false;
   std::string password = decoded->substr(colon + 1);
-  const bool user_ok = sameSecret(std::string_view(*decoded).substr(0, colon),
-                                  options_.basic_auth_user);
+  const bool user_ok =
+      sameSecret(std::string_view(*decoded).substr(0, colon), options_.basic_auth_user);
   const bool password_ok = sameSecret(sha256Hex(password), options_.basic_auth_password_sha256);
   ossl::cleanse(password);
   ossl::cleanse(*decoded);
@@ -202,6 +203,12 @@ Status MetricsServer::Impl::start() {
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_keep_alive_max_count(100);
   server_->set_read_timeout(5, 0);
+  // httplib's default also sets SO_REUSEPORT, which would let a second vtpsd share the port
+  // silently; SO_REUSEADDR alone allows a restart while old connections sit in TIME_WAIT.
+  server_->set_socket_options([](int sock) {
+    int on = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  });
   route();
 
   errno = 0;

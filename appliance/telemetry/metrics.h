@@ -30,7 +30,7 @@ namespace vtps::telemetry {
 
 struct MetricsServerOptions {
   std::string listen = "127.0.0.1:0";  // "HOST:PORT" (IPv4, or [IPv6]); port 0 picks a free one
-  std::optional<crypto::CertificateBundle> tls;       // set: HTTPS only
+  std::optional<crypto::CertificateBundle> tls;             // set: HTTPS only
   config::TlsVersion min_tls = config::TlsVersion::kTls12;  // TLS 1.2 or 1.3 only
   // Both set: /metrics requires HTTP basic authentication with this user and a password whose
   // SHA-256 (lowercase hex) is `basic_auth_password_sha256`.

@@ -100,8 +100,8 @@ void MetricsCollector::collectEngine(std::vector<prometheus::MetricFamily>& out)
   prometheus::MetricFamily decisions = makeFamily(metric::kDecisions);
   prometheus::MetricFamily bytes = makeFamily(metric::kBytes);
   prometheus::MetricFamily dropped = makeFamily(metric::kDropped);
-  prometheus::MetricFamily np_counters = makeFamily(metric::kNpCounter);
-  prometheus::MetricFamily np_gauges = makeFamily(metric::kNpGauge);
+  prometheus::MetricFamily np_counters = makeFamily(metric::kNpStats);
+  prometheus::MetricFamily np_gauges = makeFamily(metric::kNpStatsCurrent);
   prometheus::MetricFamily* handshakes = familyIn(out, metric::kHandshakes);
 
   std::vector<proxy::CounterGroup> groups;
@@ -186,7 +186,7 @@ void MetricsCollector::collectMint(std::vector<prometheus::MetricFamily>& out) c
 
 void MetricsCollector::collectFilters(std::vector<prometheus::MetricFamily>& out) const {
   prometheus::MetricFamily actions = makeFamily(metric::kFilterActions);
-  prometheus::MetricFamily counters = makeFamily(metric::kFilterCounter);
+  prometheus::MetricFamily counters = makeFamily(metric::kFilterEvents);
   std::vector<std::pair<std::string, uint64_t>> values;
   if (sources_.filter_counters) values = sources_.filter_counters();
   for (const auto& [name, value] : values) {
@@ -264,8 +264,8 @@ Readiness MetricsCollector::readiness() const {
   }
   const size_t running = runningWorkers();
   if (running < expected) {
-    return {false, std::to_string(running) + " of " + std::to_string(expected) +
-                       " proxy workers running"};
+    return {false,
+            std::to_string(running) + " of " + std::to_string(expected) + " proxy workers running"};
   }
   return {true, {}};
 }

@@ -20,8 +20,8 @@ struct DurationHistogram {
 
   void record(double seconds) {
     const auto& bounds = SessionMetrics::kHandshakeBounds;
-    size_t bucket = static_cast<size_t>(
-        std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin());
+    size_t bucket = static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), seconds) -
+                                        bounds.begin());
     bump(counts[bucket]);
     bump(sum_ns, static_cast<uint64_t>(seconds * 1e9));
   }
@@ -80,8 +80,8 @@ SessionMetrics::Shard& SessionMetrics::shardOfThisThread() {
 void SessionMetrics::sessionClosed(const proxy::SessionRecord& record) {
   Shard& shard = shardOfThisThread();
   const proxy::SessionContext& ctx = record.context;
-  auto& connection =
-      shard.connections.values({orNone(ctx.proxy), orNone(ctx.policy), decisionLabel(record.decision)});
+  auto& connection = shard.connections.values(
+      {orNone(ctx.proxy), orNone(ctx.policy), decisionLabel(record.decision)});
   bump(connection[0]);
   bump(connection[1], record.bytes_client_to_server);
   bump(connection[2], record.bytes_server_to_client);
@@ -91,12 +91,13 @@ void SessionMetrics::sessionClosed(const proxy::SessionRecord& record) {
     const std::string& version;
     const std::string& cipher;
   };
-  const Leg legs[kLegs] = {{record.server_handshake_s, record.server_version, record.server_cipher},
-                           {record.client_handshake_s, record.client_version, record.client_cipher}};
+  const Leg legs[kLegs] = {
+      {record.server_handshake_s, record.server_version, record.server_cipher},
+      {record.client_handshake_s, record.client_version, record.client_cipher}};
   for (size_t leg = 0; leg < kLegs; ++leg) {
     if (legs[leg].seconds < 0) continue;
-    bump(shard.handshakes.values({kLegNames[leg], orNone(legs[leg].version),
-                                  orNone(legs[leg].cipher)})[0]);
+    bump(shard.handshakes.values(
+        {kLegNames[leg], orNone(legs[leg].version), orNone(legs[leg].cipher)})[0]);
     shard.handshake_duration[leg].record(legs[leg].seconds);
   }
 
@@ -109,6 +110,10 @@ void SessionMetrics::sessionClosed(const proxy::SessionRecord& record) {
   }
 
   if (next_ != nullptr) next_->sessionClosed(record);
+}
+
+void SessionMetrics::failedConnection(const proxy::FailedConnectionRecord& record) {
+  if (next_ != nullptr) next_->failedConnection(record);
 }
 
 void SessionMetrics::systemLog(std::string_view severity, std::string message) {

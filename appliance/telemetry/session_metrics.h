@@ -11,6 +11,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,7 @@ class SessionMetrics final : public proxy::EventSink {
   SessionMetrics& operator=(const SessionMetrics&) = delete;
 
   void sessionClosed(const proxy::SessionRecord& record) override;
+  void failedConnection(const proxy::FailedConnectionRecord& record) override;
   void systemLog(std::string_view severity, std::string message) override;
 
   // Appends the record-derived families (vtps_ssl_connections_total, ...), merged over workers.

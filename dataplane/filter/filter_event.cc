@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <system_error>
 
 namespace vtps::filter {
 
@@ -73,7 +74,8 @@ Status writeTraceFile(const std::string& dir, const TraceCapture& capture) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(capture.pcap.data()),
               static_cast<std::streamsize>(capture.pcap.size()));
-    if (!out) return makeError("write trace " + tmp + ": " + std::strerror(errno));
+    if (!out)
+      return makeError("write trace " + tmp + ": " + std::generic_category().message(errno));
   }
   std::filesystem::rename(tmp, path, ec);
   if (ec) {

@@ -63,7 +63,7 @@ Status Pipeline::buildRuleSets() {
     globs.push_back(glob);
   RuleParser parser(sig.variables);
   for (const std::string& glob : globs) {
-    if (by_glob_.count(glob) != 0) continue;
+    if (by_glob_.contains(glob)) continue;
     RuleSet rules;
     if (!glob.empty()) {
       auto loaded = parser.loadGlob(glob);
@@ -127,6 +127,7 @@ std::vector<RuleHits> Pipeline::topRules(size_t n) const {
     }
   }
   std::vector<RuleHits> all;
+  all.reserve(by_sid.size());
   for (auto& [sid, h] : by_sid)
     all.push_back(std::move(h));
   std::stable_sort(all.begin(), all.end(),

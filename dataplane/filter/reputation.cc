@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "dataplane/filter/quoted.h"
 
@@ -40,7 +41,9 @@ std::optional<std::string> normalizeName(std::string_view name) {
 
 Result<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return makeError("read reputation list " + path + ": " + std::strerror(errno));
+  if (!in)
+    return makeError("read reputation list " + path + ": " +
+                     std::generic_category().message(errno));
   std::ostringstream buf;
   buf << in.rdbuf();
   return buf.str();

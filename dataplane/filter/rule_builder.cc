@@ -524,9 +524,8 @@ Status RuleBuilder::deriveUnit() {
                           : m.buffer == BufferKind::kTlsSni ? InspectionUnit::kTlsSni
                                                             : InspectionUnit::kStream;
     if (first && unit != rule_.unit) {
-      BufferKind a = *first, b = m.buffer;
-      return makeError("rule mixes " + std::string(toString(a)) + " with " +
-                       std::string(toString(b)) + " (not supported)");
+      return makeError("rule mixes " + std::string(toString(*first)) + " with " +
+                       std::string(toString(m.buffer)) + " (not supported)");
     }
     if (!first) first = m.buffer;
     rule_.unit = unit;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <system_error>
 
 #include "dataplane/filter/hyperscan_databases.h"
 
@@ -268,7 +269,8 @@ Status writeCache(const std::string& dir, const std::string& path,
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) return makeError("write cache file " + tmp + ": " + std::strerror(errno));
+    if (!out)
+      return makeError("write cache file " + tmp + ": " + std::generic_category().message(errno));
   }
   std::filesystem::rename(tmp, path, ec);
   if (ec) {

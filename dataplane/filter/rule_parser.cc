@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <system_error>
 
 #include "dataplane/filter/quoted.h"
 #include "dataplane/filter/rule_builder.h"
@@ -107,14 +108,14 @@ Status parseHeader(const std::vector<std::string_view>& f, const RuleVariables& 
       {"http", RuleProtocol::kHttp},
       {"tls", RuleProtocol::kTls},
   }};
-  auto action = std::find_if(kActions.begin(), kActions.end(),
-                             [&](const auto& a) { return a.first == f[0]; });
+  const auto* action = std::find_if(kActions.begin(), kActions.end(),
+                                    [&](const auto& a) { return a.first == f[0]; });
   if (action == kActions.end()) {
     return makeError("unknown action " + quoted(f[0]) + " (expected alert, drop, reject or pass)");
   }
   rule.action = action->second;
-  auto proto = std::find_if(kProtocols.begin(), kProtocols.end(),
-                            [&](const auto& p) { return p.first == f[1]; });
+  const auto* proto = std::find_if(kProtocols.begin(), kProtocols.end(),
+                                   [&](const auto& p) { return p.first == f[1]; });
   if (proto == kProtocols.end()) {
     return makeError("unsupported protocol " + quoted(f[1]) + " (expected tcp, http or tls)");
   }
@@ -224,10 +225,12 @@ void RuleParser::parseText(std::string_view text, std::string_view file, RuleSet
 
 Status RuleParser::parseFile(const std::string& path, RuleSet& set) const {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return makeError("read rule file " + path + ": " + std::strerror(errno));
+  if (!in)
+    return makeError("read rule file " + path + ": " + std::generic_category().message(errno));
   std::ostringstream buf;
   buf << in.rdbuf();
-  if (in.bad()) return makeError("read rule file " + path + ": " + std::strerror(errno));
+  if (in.bad())
+    return makeError("read rule file " + path + ": " + std::generic_category().message(errno));
   set.files.push_back(path);
   parseText(buf.str(), path, set);
   return {};
@@ -236,7 +239,8 @@ Status RuleParser::parseFile(const std::string& path, RuleSet& set) const {
 Result<RuleSet> RuleParser::loadGlob(const std::string& pattern) const {
   RuleSet set;
   glob_t g{};
-  int rc = ::glob(pattern.c_str(), GLOB_ERR, nullptr, &g);
+  // glob() is not thread-safe; rule sets are loaded on the control thread only.
+  int rc = ::glob(pattern.c_str(), GLOB_ERR, nullptr, &g);  // NOLINT(concurrency-mt-unsafe)
   std::unique_ptr<glob_t, decltype(&globfree)> owner(&g, &globfree);
   if (rc == GLOB_NOMATCH) return set;
   if (rc != 0) return makeError("list rule files " + quoted(pattern) + ": glob failed");

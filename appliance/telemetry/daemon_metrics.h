@@ -1,0 +1,26 @@
+// The metrics server as vtpsd runs it: options from device.metrics (listen address, keystore
+// certificate for HTTPS, minimum TLS version, basic auth) and sources from the running proxy
+// engine and its session tallies. Read at start; a changed device.metrics needs a restart.
+#pragma once
+
+#include <memory>
+
+#include "appliance/config/config.h"
+#include "appliance/telemetry/metrics.h"
+#include "appliance/telemetry/session_metrics.h"
+#include "crypto/keystore.h"
+#include "crypto/result.h"
+#include "dataplane/proxy/proxy_engine.h"
+
+namespace vtps::telemetry {
+
+// Loads device.metrics.certificate from `keystore` when set, and starts the server with the
+// engine's counters and worker load and `sessions` as sources. `engine` and `sessions` must
+// outlive the server. Errors: "metrics: certificate NAME: <keystore cause>" and those of
+// MetricsServer::create.
+Result<std::unique_ptr<MetricsServer>> startDaemonMetrics(const config::Device& device,
+                                                          const crypto::Keystore& keystore,
+                                                          const proxy::ProxyEngine& engine,
+                                                          const SessionMetrics& sessions);
+
+}  // namespace vtps::telemetry
