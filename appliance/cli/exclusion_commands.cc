@@ -87,8 +87,8 @@ void addExclusionCommands(CLI::App& app, Context& ctx) {
   group->require_subcommand(1);
 
   auto json = std::make_shared<bool>(false);
-  CLI::App* list = group->add_subcommand(
-      "list", "list the exclusions: config, manual and automatic entries");
+  CLI::App* list =
+      group->add_subcommand("list", "list the exclusions: config, manual and automatic entries");
   list->add_flag("--json", *json, "print a JSON array");
   list->callback([&ctx, json] { runCommand(ctx, [&] { return listExclusions(ctx, *json); }); });
 

@@ -52,7 +52,8 @@ Daemon::Daemon(DaemonOptions options)
     : options_(std::move(options)), parts_(std::make_unique<Parts>()) {}
 
 Daemon::~Daemon() {
-  if (!options_.pid_file.empty()) ::unlink(options_.pid_file.c_str());
+  // Only a file this process wrote: a refused second vtpsd must not remove the first one's.
+  if (pid_file_written_) ::unlink(options_.pid_file.c_str());
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions options,
@@ -89,8 +90,8 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
   // rules that one installed. Requests wait in the backlog until run() serves them.
   VTPS_RETURN_IF_ERROR(openControlLoop(device.control_socket));
 
-  auto engine =
-      proxy::ProxyEngine::create(proxy::EngineOptions{}, config, *p.keystore, *p.session_metrics, nullptr);
+  auto engine = proxy::ProxyEngine::create(proxy::EngineOptions{}, config, *p.keystore,
+                                           *p.session_metrics, nullptr);
   if (!engine.ok()) return makeError("start: proxy engine: " + engine.message());
   p.engine = std::move(*engine);
   auto metrics = telemetry::startDaemonMetrics(device, *p.keystore, *p.engine, *p.session_metrics);
@@ -102,6 +103,7 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
     auto written =
         crypto::writeFileAtomic(options_.pid_file, std::to_string(::getpid()) + "\n", 0644);
     if (!written.ok()) return makeError("start: pid file: " + written.message());
+    pid_file_written_ = true;
   }
 
   config_ = std::move(config);

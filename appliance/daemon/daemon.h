@@ -86,6 +86,7 @@ class Daemon {
   uint64_t reloads_ok_ = 0;
   uint64_t reloads_failed_ = 0;
   bool stop_requested_ = false;
+  bool pid_file_written_ = false;
 };
 
 }  // namespace vtps::daemon

@@ -1,5 +1,6 @@
 #include "appliance/hypervisor/instance_group.h"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <map>
@@ -111,6 +112,10 @@ Result<std::vector<DomainStatus>> groupStatus(const Hypervisor& hv, std::string_
   for (DomainStatus& dom : all.value()) {
     if (dom.name == group || memberIndex(group, dom.name) > 0) members.push_back(std::move(dom));
   }
+  // Numeric order: vtps-2 before vtps-10.
+  std::sort(members.begin(), members.end(), [group](const DomainStatus& a, const DomainStatus& b) {
+    return memberIndex(group, a.name) < memberIndex(group, b.name);
+  });
   return members;
 }
 

@@ -48,7 +48,8 @@ struct ScaleReport {
 // changed.
 Result<ScaleReport> scaleGroup(Hypervisor& hv, const GroupRequest& request, int count);
 
-// The group's instances as libvirt sees them: the single instance and every member.
+// The group's instances as libvirt sees them: the single instance and every member, in index
+// order.
 Result<std::vector<DomainStatus>> groupStatus(const Hypervisor& hv, std::string_view group);
 
 }  // namespace vtps::hypervisor

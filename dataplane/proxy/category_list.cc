@@ -26,8 +26,8 @@ std::optional<CategoryList::CategoryId> CategoryList::idOf(std::string_view cate
 Status CategoryList::addLine(std::string_view pattern, std::string_view category) {
   const std::string name = normalizeDomain(category);
   if (!isCategoryName(name)) {
-    return makeError(fmt::format("\"{}\" is not a category name (letters, digits, '-', '_')",
-                                 category));
+    return makeError(
+        fmt::format("\"{}\" is not a category name (letters, digits, '-', '_')", category));
   }
   auto [it, inserted] = ids_.try_emplace(name, static_cast<CategoryId>(names_.size()));
   if (inserted) {

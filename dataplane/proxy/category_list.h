@@ -54,7 +54,7 @@ class CategoryList {
  private:
   Status addLine(std::string_view pattern, std::string_view category);
 
-  DomainMatcher domains_;                   // tag: index into sets_
+  DomainMatcher domains_;                      // tag: index into sets_
   std::vector<std::vector<CategoryId>> sets_;  // distinct category sets, shared by patterns
   std::map<std::vector<CategoryId>, uint32_t> set_index_;  // set -> its index in sets_
   std::vector<std::string> names_;

@@ -39,9 +39,7 @@ class CertificateNameMemo {
     std::string reason;
     int64_t expires_ms = 0;
   };
-  static uint64_t key(uint32_t address, uint16_t port) {
-    return (uint64_t{address} << 16) | port;
-  }
+  static uint64_t key(uint32_t address, uint16_t port) { return (uint64_t{address} << 16) | port; }
   std::unordered_map<uint64_t, Entry> entries_;
 };
 

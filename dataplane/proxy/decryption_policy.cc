@@ -20,8 +20,8 @@ Result<std::unique_ptr<DecryptionPolicyRuntime>> DecryptionPolicyRuntime::build(
     files.emplace_back(&file, std::move(*lines));
   }
   if (entries > kMaxPolicyDomains) {
-    return makeError(fmt::format("{}: {} domains (domains and domain-files); the limit is {}",
-                                 what, entries, kMaxPolicyDomains));
+    return makeError(fmt::format("{}: {} domains (domains and domain-files); the limit is {}", what,
+                                 entries, kMaxPolicyDomains));
   }
   for (const std::string& domain : policy.domains) {
     if (Status added = runtime->domains_.add(domain); !added) {

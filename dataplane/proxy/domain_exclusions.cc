@@ -59,13 +59,12 @@ Result<ExclusionEntry> entryFromJson(const Json& j, size_t index) {
   VTPS_RETURN_IF_ERROR(text("added", e.added, false));
   e.domain = normalizeDomain(e.domain);
   if (!isDomainPattern(e.domain)) {
-    return makeError(fmt::format("{}.domain: \"{}\" is not a host name or \"*.\" wildcard", at,
-                                 e.domain));
+    return makeError(
+        fmt::format("{}.domain: \"{}\" is not a host name or \"*.\" wildcard", at, e.domain));
   }
   std::optional<ExclusionSource> s = parseSource(source);
   if (!s) {
-    return makeError(
-        fmt::format("{}.source: \"{}\" is not one of: manual, automatic", at, source));
+    return makeError(fmt::format("{}.source: \"{}\" is not one of: manual, automatic", at, source));
   }
   e.source = *s;
   return e;
@@ -130,7 +129,7 @@ ExclusionStore::~ExclusionStore() {
 }
 
 Result<std::unique_ptr<ExclusionStore>> ExclusionStore::open(std::string path,
-                                                            ExclusionSettings settings) {
+                                                             ExclusionSettings settings) {
   std::unique_ptr<ExclusionStore> store(new ExclusionStore(std::move(path), std::move(settings)));
   const FileStamp before = store->stamp();
   Result<std::vector<ExclusionEntry>> entries = store->readFile();
@@ -224,8 +223,7 @@ Result<int> ExclusionStore::lockFile() const {
   const std::string lock_path = path_ + ".lock";
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) {
-    return makeError(
-        fmt::format("lock domain exclusions {}: {}", lock_path, std::strerror(errno)));
+    return makeError(fmt::format("lock domain exclusions {}: {}", lock_path, std::strerror(errno)));
   }
   while (::flock(fd, LOCK_EX) != 0) {
     if (errno == EINTR) continue;
@@ -267,9 +265,8 @@ ExclusionStore::FailureOutcome ExclusionStore::exclude(std::string_view domain,
                                                        std::string_view reason) {
   // Requires mu_.
   if (file_entries_.size() + pending_.size() >= kMaxEntries) return FailureOutcome::kFull;
-  pending_.push_back(
-      ExclusionEntry{std::string(domain), ExclusionSource::kAutomatic, std::string(reason),
-                     nowRfc3339()});
+  pending_.push_back(ExclusionEntry{std::string(domain), ExclusionSource::kAutomatic,
+                                    std::string(reason), nowRfc3339()});
   failures_.erase(std::string(domain));
   publishLocked();
   sync_wanted_ = true;
@@ -297,9 +294,8 @@ ExclusionStore::FailureOutcome ExclusionStore::recordFailure(std::string_view do
   };
   auto it = failures_.find(std::string(domain));
   if (it == failures_.end()) {
-    if (failures_.size() >= kMaxTrackedDomains) std::erase_if(failures_, [&](const auto& kv) {
-        return expired(kv.second);
-      });
+    if (failures_.size() >= kMaxTrackedDomains)
+      std::erase_if(failures_, [&](const auto& kv) { return expired(kv.second); });
     // Still full of live counts: this domain is not tracked (it can be excluded by hand).
     if (failures_.size() >= kMaxTrackedDomains) return FailureOutcome::kCounted;
     it = failures_.emplace(std::string(domain), std::deque<int64_t>{}).first;
@@ -344,7 +340,8 @@ Status ExclusionStore::sync() {
   }
   std::lock_guard guard(mu_);
   // Entries added while the file was written stay pending for the next round.
-  std::erase_if(pending_, [&](const ExclusionEntry& e) { return containsDomain(pending, e.domain); });
+  std::erase_if(pending_,
+                [&](const ExclusionEntry& e) { return containsDomain(pending, e.domain); });
   const bool changed = reread || base.size() != before;
   file_entries_ = std::move(base);
   file_stamp_ = written;
@@ -391,15 +388,15 @@ Status ExclusionStore::add(std::string_view domain, std::string_view reason) {
     std::lock_guard guard(mu_);
     for (const std::string& c : settings_.config_domains) {
       if (normalizeDomain(c) == d) {
-        return makeError(fmt::format(
-            "{} is already excluded by the config (ssl.domain-exclusions.domains)", d));
+        return makeError(
+            fmt::format("{} is already excluded by the config (ssl.domain-exclusions.domains)", d));
       }
     }
   }
   if (containsDomain(*entries, d)) return makeError(fmt::format("{} is already excluded", d));
   if (entries->size() >= kMaxEntries) {
-    return makeError(fmt::format("{} exclusions already; the limit is {}", entries->size(),
-                                 kMaxEntries));
+    return makeError(
+        fmt::format("{} exclusions already; the limit is {}", entries->size(), kMaxEntries));
   }
   entries->push_back(
       ExclusionEntry{d, ExclusionSource::kManual, std::string(reason), nowRfc3339()});

@@ -18,6 +18,8 @@
 // new entries and picks up edits that vtpsctl made to the file.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -29,7 +31,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -93,8 +94,7 @@ class ExclusionStore {
 
   // Reads `path` (absent: no persisted entries). Errors: "domain exclusions FILE: <cause>" for
   // an unreadable file, malformed JSON or an invalid entry ("exclusions[2].domain: ...").
-  static Result<std::unique_ptr<ExclusionStore>> open(std::string path,
-                                                      ExclusionSettings settings);
+  static Result<std::unique_ptr<ExclusionStore>> open(std::string path, ExclusionSettings settings);
   ~ExclusionStore();  // stops the sync thread after a last sync
   ExclusionStore(const ExclusionStore&) = delete;
   ExclusionStore& operator=(const ExclusionStore&) = delete;
@@ -152,10 +152,10 @@ class ExclusionStore {
 
   const std::string path_;
   mutable std::mutex mu_;
-  ExclusionSettings settings_;                 // guarded by mu_
-  std::vector<ExclusionEntry> file_entries_;   // as last read or written; guarded by mu_
-  std::vector<ExclusionEntry> pending_;        // added here, not yet written; guarded by mu_
-  FileStamp file_stamp_;                       // of the file at that time; guarded by mu_
+  ExclusionSettings settings_;                   // guarded by mu_
+  std::vector<ExclusionEntry> file_entries_;     // as last read or written; guarded by mu_
+  std::vector<ExclusionEntry> pending_;          // added here, not yet written; guarded by mu_
+  FileStamp file_stamp_;                         // of the file at that time; guarded by mu_
   std::shared_ptr<const ExclusionSet> current_;  // guarded by mu_
   std::unordered_map<std::string, std::deque<int64_t>> failures_;  // guarded by mu_
   std::atomic<uint64_t> version_{1};

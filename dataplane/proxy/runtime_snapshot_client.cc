@@ -10,7 +10,7 @@ namespace vtps::proxy {
 namespace {
 
 Result<std::shared_ptr<const mint::SigningCa>> signingCaOf(const std::string& name,
-                                                          const crypto::CertificateBundle& b) {
+                                                           const crypto::CertificateBundle& b) {
   return mint::SigningCa::create(name, crypto::raw(b.leaf), crypto::raw(b.key));
 }
 
@@ -95,8 +95,8 @@ Status RuntimeSnapshot::buildClientProxy(const config::ClientProxy& proxy,
   runtime->tls = *options;
   Result<crypto::CertificateBundle> bundle = keystore.loadCertificate(proxy.signing_certificate);
   if (!bundle) {
-    return makeError(fmt::format("{}: signing certificate {}: {}", what,
-                                 proxy.signing_certificate, bundle.message()));
+    return makeError(fmt::format("{}: signing certificate {}: {}", what, proxy.signing_certificate,
+                                 bundle.message()));
   }
   Result<std::shared_ptr<const mint::SigningCa>> signing =
       signingCaOf(proxy.signing_certificate, *bundle);
@@ -162,8 +162,7 @@ Status RuntimeSnapshot::buildClientSide(crypto::Keystore& keystore) {
     return makeError("SSL client policies need the mint and exclusion services");
   }
   if (!cfg.category_files.empty()) {
-    Result<std::shared_ptr<const CategoryList>> categories =
-        CategoryList::load(cfg.category_files);
+    Result<std::shared_ptr<const CategoryList>> categories = CategoryList::load(cfg.category_files);
     if (!categories) return makeError("ssl.category-files: " + categories.message());
     categories_ = std::move(*categories);
   }
@@ -178,8 +177,8 @@ Status RuntimeSnapshot::buildClientSide(crypto::Keystore& keystore) {
   }
   Result<crypto::CertificateBundle> untrusted_bundle = keystore.untrustedServerCa();
   if (!untrusted_bundle) {
-    return makeError(fmt::format("{}: {}", crypto::kUntrustedServerCaName,
-                                 untrusted_bundle.message()));
+    return makeError(
+        fmt::format("{}: {}", crypto::kUntrustedServerCaName, untrusted_bundle.message()));
   }
   Result<std::shared_ptr<const mint::SigningCa>> untrusted =
       signingCaOf(std::string(crypto::kUntrustedServerCaName), *untrusted_bundle);

@@ -34,23 +34,23 @@ int64_t unixNowMs() {
 // The DNS subjectAltNames and the subject common name of `cert`, normalized.
 std::vector<std::string> certificateNames(X509* cert) {
   std::vector<std::string> names;
-  ossl::GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  ossl::GeneralNamesPtr sans(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans.get(), i);
     if (name->type != GEN_DNS || names.size() >= kMaxCertificateNames) continue;
     const ASN1_IA5STRING* dns = name->d.dNSName;
-    names.push_back(normalizeDomain(std::string_view(
-        reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-        static_cast<size_t>(ASN1_STRING_length(dns)))));
+    names.push_back(
+        normalizeDomain(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                                         static_cast<size_t>(ASN1_STRING_length(dns)))));
   }
   const X509_NAME* subject = X509_get_subject_name(cert);
   const int cn = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
   if (cn >= 0 && names.size() < kMaxCertificateNames) {
     const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, cn));
-    names.push_back(normalizeDomain(
-        std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
-                         static_cast<size_t>(ASN1_STRING_length(data)))));
+    names.push_back(
+        normalizeDomain(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+                                         static_cast<size_t>(ASN1_STRING_length(data)))));
   }
   return names;
 }
@@ -220,7 +220,7 @@ void Session::mintAndAcceptClient(bool trusted) {
   const mint::LeafKeyType key_type = mint::chooseLeafKeyType(key_offer_);
   Result<std::shared_ptr<const mint::MintedLeaf>> leaf =
       snapshot_->clientServices().mint->cache->getOrMint(upstream, record_.context.sni, key_type,
-                                                          proxy.cas.issuerFor(trusted));
+                                                         proxy.cas.issuerFor(trusted));
   if (!leaf) return fail(Ctr::kMintFailures, leaf.message());
   minted_trusted_ = trusted;
   worker_.counters().add(trusted ? Ctr::kLeavesSigningCa : Ctr::kLeavesUntrustedCa);
@@ -239,9 +239,9 @@ void Session::onClientHandshakeFailed() {
   const std::optional<int> alert = tls_->receivedAlert();
   std::string reason = fmt::format("client handshake failed: {}", tls_->failure());
   WorkerCounters& c = worker_.counters();
-  const bool rejected = alert && (*alert == SSL_AD_BAD_CERTIFICATE ||
-                                  *alert == SSL_AD_CERTIFICATE_UNKNOWN ||
-                                  *alert == SSL_AD_UNKNOWN_CA);
+  const bool rejected =
+      alert && (*alert == SSL_AD_BAD_CERTIFICATE || *alert == SSL_AD_CERTIFICATE_UNKNOWN ||
+                *alert == SSL_AD_UNKNOWN_CA);
   if (rejected) c.add(Ctr::kClientCertRejections);
   bool excluded = false;
   const std::string& sni = record_.context.sni;
@@ -294,8 +294,8 @@ void Session::blockClient(Ctr counter, std::string reason) {
     return close(Close::kResetClient);
   }
   // The client still waits for a ServerHello: an alert is the answer it understands.
-  [[maybe_unused]] ssize_t n = ::send(client_.fd.get(), kHandshakeFailureAlert,
-                                      sizeof kHandshakeFailureAlert, MSG_NOSIGNAL);
+  [[maybe_unused]] ssize_t n =
+      ::send(client_.fd.get(), kHandshakeFailureAlert, sizeof kHandshakeFailureAlert, MSG_NOSIGNAL);
   close(Close::kGraceful);
 }
 

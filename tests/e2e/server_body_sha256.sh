@@ -26,11 +26,14 @@ e2e_expect_eq "npSslInspStats sessionsDecrypted" "$(counter npSslInspStats sessi
 
 e2e_check "a second vtpsd on the same config refuses to start and leaves the first one alone"
 rc=0
-in_app timeout 20 "$VTPSD" --config "$E2E_CONFIG" 2>"$E2E_TMP/second.err" || rc=$?
+in_app timeout 20 "$VTPSD" --config "$E2E_CONFIG" --pid-file "$E2E_TMP/run/vtpsd.pid" \
+  2>"$E2E_TMP/second.err" || rc=$?
 e2e_expect_eq "second vtpsd exit code" "$rc" 1
 grep -q "another process is listening on it (is vtpsd already running?)" "$E2E_TMP/second.err" ||
   e2e_fail "unexpected refusal: $(cat "$E2E_TMP/second.err")"
 e2e_ok "refused: $(head -n 1 "$E2E_TMP/second.err")"
+e2e_expect_eq "pid file still names the first vtpsd" "$(cat "$E2E_TMP/run/vtpsd.pid")" \
+  "$E2E_VTPSD_PID"
 e2e_expect_eq "issuer curl verified afterwards" "$(e2e_curl_issuer web1.test "$E2E_SERVER_IP")" \
   "O=vtps-e2e; CN=vtps-e2e Signing CA"
 

@@ -160,6 +160,17 @@ TEST_F(InstanceGroupTest, ScaleInRemovesTheHighestMembersAndKeepsTheirDisks) {
   EXPECT_TRUE(hv.status("test").ok());  // other domains are not the group's business
 }
 
+TEST_F(InstanceGroupTest, GroupStatusListsMembersInIndexOrder) {
+  Hypervisor hv = connectTest();
+  request_.host_cpus.clear();
+  ASSERT_TRUE(scaleGroup(hv, request_, 10).ok());
+  auto members = groupStatus(hv, "vtps");
+  ASSERT_TRUE(members.ok());
+  ASSERT_EQ(members->size(), 10u);
+  EXPECT_EQ((*members)[1].name, "vtps-2");
+  EXPECT_EQ((*members)[9].name, "vtps-10");
+}
+
 TEST_F(InstanceGroupTest, ScaleRefusesBeforeChangingAnythingWhenCpusRunOut) {
   Hypervisor hv = connectTest();
   auto report = scaleGroup(hv, request_, 4);

@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 
-struct Run {
+struct Outcome {
   int exit_code = -1;
   std::string out;
   std::string err;
@@ -55,7 +55,7 @@ class VtpsctlConfigTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // Runs vtpsctl with `args`; stdout and stderr go to files in the temp dir.
-  Run vtpsctl(const std::vector<std::string>& args) {
+  Outcome vtpsctl(const std::vector<std::string>& args) {
     std::vector<std::string> argv_s{VTPSCTL_PATH};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -67,7 +67,7 @@ class VtpsctlConfigTest : public ::testing::Test {
     posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     pid_t pid = 0;
-    Run run;
+    Outcome run;
     int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) return run;
@@ -97,7 +97,7 @@ class VtpsctlConfigTest : public ::testing::Test {
 TEST_F(VtpsctlConfigTest, ValidateAcceptsAValidFileWithItsKeystoreReferences) {
   for (const char* cert : {"web1", "web1-alt", "mail", "corp-signing"}) addCert(cert);
   for (const char* ca : {"internal-root", "partner root"}) addCa(ca);
-  Run r = vtpsctl({"--store", store_.string(), "config", "validate", full()});
+  Outcome r = vtpsctl({"--store", store_.string(), "config", "validate", full()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, full() + ": OK\n");
   EXPECT_EQ(r.err, "");
@@ -107,7 +107,7 @@ TEST_F(VtpsctlConfigTest, ValidateReportsMissingKeystoreReferences) {
   addCert("web1");
   addCert("mail");
   addCa("internal-root");
-  Run r = vtpsctl({"--store", store_.string(), "config", "validate", full()});
+  Outcome r = vtpsctl({"--store", store_.string(), "config", "validate", full()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, full() + ":36:28: error: ssl.server-proxies[0].certificates[1]: certificate "
@@ -118,7 +118,7 @@ TEST_F(VtpsctlConfigTest, ValidateReportsMissingKeystoreReferences) {
                                 "certificate \"corp-signing\" is not in the keystore\n" +
                        full() + ":72:40: error: ssl.trust-stores[0].ca-certificates[1]: CA "
                                 "certificate \"partner root\" is not in the keystore\n");
-  Run skipped = vtpsctl({"--store", store_.string(), "config", "validate", "--no-keystore", full()});
+  Outcome skipped = vtpsctl({"--store", store_.string(), "config", "validate", "--no-keystore", full()});
   EXPECT_EQ(skipped.exit_code, 0);
   EXPECT_EQ(skipped.out, full() + ": OK\n");
 }
@@ -126,7 +126,7 @@ TEST_F(VtpsctlConfigTest, ValidateReportsMissingKeystoreReferences) {
 TEST_F(VtpsctlConfigTest, ValidatePrintsEveryErrorAndExits1) {
   fs::path bad = dir_ / "bad.yaml";
   spit(bad, "device:\n  mode: turbo\n  web-mode: true\nssl:\n  trust-stores:\n    - name: a/b\n");
-  Run r = vtpsctl({"config", "validate", bad.string()});
+  Outcome r = vtpsctl({"config", "validate", bad.string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   std::string f = bad.string();
@@ -144,7 +144,7 @@ TEST_F(VtpsctlConfigTest, ValidateUsageErrorsExit2) {
   EXPECT_EQ(vtpsctl({"config", "validate"}).exit_code, 2);
   EXPECT_EQ(vtpsctl({"config", "validate", "a", "b"}).exit_code, 2);
   EXPECT_EQ(vtpsctl({"config"}).exit_code, 2);
-  Run missing = vtpsctl({"config", "validate", (dir_ / "none.yaml").string()});
+  Outcome missing = vtpsctl({"config", "validate", (dir_ / "none.yaml").string()});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(missing.err, (dir_ / "none.yaml").string() +
                              ": error: cannot read: No such file or directory\n");
@@ -155,7 +155,7 @@ TEST_F(VtpsctlConfigTest, TrustStoreNewAddsTheStoreAndKeepsABackup) {
   std::string before = slurp(config);
   addCa("internal-root");
   addCa("partner root");
-  Run r = vtpsctl({"--config", config.string(), "--store", store_.string(), "truststore", "new",
+  Outcome r = vtpsctl({"--config", config.string(), "--store", store_.string(), "truststore", "new",
                    "corp store", "--description", "Corporate roots", "--no-default-ca", "--ca",
                    "internal-root", "--ca", "partner root"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -176,13 +176,13 @@ TEST_F(VtpsctlConfigTest, TrustStoreNewAddsTheStoreAndKeepsABackup) {
 
 TEST_F(VtpsctlConfigTest, TrustStoreListAndShow) {
   fs::path config = copyConfig(full());
-  Run list = vtpsctl({"--config", config.string(), "truststore", "list"});
+  Outcome list = vtpsctl({"--config", config.string(), "truststore", "list"});
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_EQ(list.out,
             "NAME           DEFAULT-CA  CAS  USED-BY  DESCRIPTION\n"
             "corp           yes         2    1        Mozilla bundle plus the internal root\n"
             "internal only  no          1    1\n");
-  Run show = vtpsctl({"--config", config.string(), "truststore", "show", "corp"});
+  Outcome show = vtpsctl({"--config", config.string(), "truststore", "show", "corp"});
   EXPECT_EQ(show.exit_code, 0) << show.err;
   EXPECT_EQ(show.out,
             "name:                corp\n"
@@ -190,7 +190,7 @@ TEST_F(VtpsctlConfigTest, TrustStoreListAndShow) {
             "include default CAs: yes (/etc/ssl/certs/ca-certificates.crt)\n"
             "CA certificates:     internal-root, partner root\n"
             "used by:             default/out\n");
-  Run missing = vtpsctl({"--config", config.string(), "truststore", "show", "nope"});
+  Outcome missing = vtpsctl({"--config", config.string(), "truststore", "show", "nope"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(missing.err, "vtpsctl: no trust store \"nope\" in " + config.string() + "\n");
 }
@@ -199,7 +199,7 @@ TEST_F(VtpsctlConfigTest, TrustStoreDeleteRemovesAnUnusedStore) {
   fs::path config = copyConfig(full());
   ASSERT_EQ(vtpsctl({"--config", config.string(), "truststore", "new", "spare"}).exit_code, 0);
   std::string with_spare = slurp(config);
-  Run r = vtpsctl({"--config", config.string(), "truststore", "delete", "spare"});
+  Outcome r = vtpsctl({"--config", config.string(), "truststore", "delete", "spare"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "trust store \"spare\" deleted from " + config.string() + "\n");
   EXPECT_EQ(slurp(config.string() + ".bak"), with_spare);
@@ -244,7 +244,7 @@ TEST_F(VtpsctlConfigTest, TrustStoreRefusalsLeaveTheFileUnchanged) {
   for (const Case& c : cases) {
     std::vector<std::string> args{"--config", f, "--store", store_.string(), "truststore"};
     args.insert(args.end(), c.args.begin(), c.args.end());
-    Run r = vtpsctl(args);
+    Outcome r = vtpsctl(args);
     EXPECT_EQ(r.exit_code, 1) << c.args[0] << " " << c.args[1];
     EXPECT_EQ(r.err, c.err);
     EXPECT_EQ(r.out, "");
@@ -257,7 +257,7 @@ TEST_F(VtpsctlConfigTest, TrustStoreEditRefusesAnInvalidConfig) {
   fs::path config = dir_ / "broken.yaml";
   std::string text = "# keep me\ndevice: {mode: turbo}\n";
   spit(config, text);
-  Run r = vtpsctl({"--config", config.string(), "truststore", "new", "corp"});
+  Outcome r = vtpsctl({"--config", config.string(), "truststore", "new", "corp"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "vtpsctl: " + config.string() +
                        " does not validate; fix it before editing trust stores:\n" +
@@ -278,7 +278,7 @@ TEST_F(VtpsctlConfigTest, TrustStoreUsageErrorsExit2) {
                                              {"truststore", "new", "x", "--bogus"}}) {
     std::vector<std::string> full_args{"--config", config.string()};
     full_args.insert(full_args.end(), args.begin(), args.end());
-    Run r = vtpsctl(full_args);
+    Outcome r = vtpsctl(full_args);
     EXPECT_EQ(r.exit_code, 2) << args.back();
     EXPECT_FALSE(r.err.empty()) << args.back();
   }

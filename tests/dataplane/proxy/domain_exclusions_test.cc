@@ -91,12 +91,10 @@ TEST_F(ExclusionStoreTest, ExcludesAfterThresholdFailuresWithinTheWindowOnly) {
   EXPECT_EQ(e->source, ExclusionSource::kAutomatic);
   EXPECT_EQ(e->reason, "alert 46 (3 failures within 60 s)");
   EXPECT_THAT(e->added, ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z"));
-  EXPECT_EQ(store->recordFailure("pinned.example", "alert 46", 100'001),
-            Outcome::kAlreadyExcluded);
+  EXPECT_EQ(store->recordFailure("pinned.example", "alert 46", 100'001), Outcome::kAlreadyExcluded);
   // Other domains keep their own counts; config entries already cover theirs.
   EXPECT_EQ(store->recordFailure("other.example", "alert 46", 100'000), Outcome::kCounted);
-  EXPECT_EQ(store->recordFailure("x.bank.example", "alert 46", 100'000),
-            Outcome::kAlreadyExcluded);
+  EXPECT_EQ(store->recordFailure("x.bank.example", "alert 46", 100'000), Outcome::kAlreadyExcluded);
 }
 
 TEST_F(ExclusionStoreTest, DoesNothingAutomaticWhenAutomaticIsOff) {
@@ -148,9 +146,9 @@ TEST_F(ExclusionStoreTest, SyncThreadWritesNewEntriesAndPicksUpEditsByAnotherPro
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_NE(daemon->current()->match("manual.example"), nullptr);
   EXPECT_GT(daemon->version(), before);
-  EXPECT_THAT(domainsOf(daemon->list()),
-              ElementsAre("*.bank.example/config", "auto.example/automatic",
-                          "manual.example/manual"));
+  EXPECT_THAT(
+      domainsOf(daemon->list()),
+      ElementsAre("*.bank.example/config", "auto.example/automatic", "manual.example/manual"));
   ASSERT_TRUE(cli->remove("auto.example").ok());
   for (int i = 0; i < 200 && daemon->current()->match("auto.example") != nullptr; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -184,8 +182,9 @@ TEST_F(ExclusionStoreTest, AddAndRemoveRefuseWhatTheyCannotDo) {
 }
 
 TEST_F(ExclusionStoreTest, RefusesAMalformedStateFileNamingTheProblem) {
-  writeText("{\"version\": 1, \"exclusions\": [{\"domain\": \"ok.example\", \"source\": "
-            "\"manual\"}, {\"domain\": \"bad domain\", \"source\": \"manual\"}]}");
+  writeText(
+      "{\"version\": 1, \"exclusions\": [{\"domain\": \"ok.example\", \"source\": "
+      "\"manual\"}, {\"domain\": \"bad domain\", \"source\": \"manual\"}]}");
   auto bad_domain = ExclusionStore::open(path_, settings());
   ASSERT_FALSE(bad_domain.ok());
   EXPECT_EQ(bad_domain.message(),
@@ -205,8 +204,9 @@ TEST_F(ExclusionStoreTest, RefusesAMalformedStateFileNamingTheProblem) {
   auto version = ExclusionStore::open(path_, settings());
   ASSERT_FALSE(version.ok());
   EXPECT_EQ(version.message(), "domain exclusions " + path_ + ": unsupported version 2");
-  writeText("{\"version\": 1, \"exclusions\": [{\"domain\": \"a.example\", \"source\": "
-            "\"automatic\", \"reason\": \"r\", \"added\": \"2026-01-02T03:04:05Z\"}]}");
+  writeText(
+      "{\"version\": 1, \"exclusions\": [{\"domain\": \"a.example\", \"source\": "
+      "\"automatic\", \"reason\": \"r\", \"added\": \"2026-01-02T03:04:05Z\"}]}");
   EXPECT_TRUE(ExclusionStore::open(path_, settings()).ok());
 }
 

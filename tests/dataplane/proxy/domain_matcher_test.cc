@@ -67,8 +67,8 @@ TEST(DomainMatcherTest, NormalizesPatternsAndCoversWildcardCertificateNames) {
 
 TEST(DomainMatcherTest, RefusesWhatIsNotAHostNameOrWildcard) {
   DomainMatcher m;
-  for (const char* bad : {"", "*.", "*", "a..b", "-a.com", "a-.com", "a b.com", "*.*.com",
-                          "a*.com", "ex!ample.com", "*example.com"}) {
+  for (const char* bad : {"", "*.", "*", "a..b", "-a.com", "a-.com", "a b.com", "*.*.com", "a*.com",
+                          "ex!ample.com", "*example.com"}) {
     Status added = m.add(bad);
     ASSERT_FALSE(added.ok()) << bad;
     EXPECT_EQ(added.message(),
@@ -132,9 +132,8 @@ TEST_F(ListFilesTest, CategoryListGivesEveryCategoryOfAHost) {
   EXPECT_EQ((*list)->patternCount(), 4u);
   auto categoriesOf = [&](std::string_view host) {
     std::vector<std::string> names;
-    (*list)->forEachCategory(host, [&](CategoryList::CategoryId id) {
-      names.push_back((*list)->nameOf(id));
-    });
+    (*list)->forEachCategory(
+        host, [&](CategoryList::CategoryId id) { names.push_back((*list)->nameOf(id)); });
     return names;
   };
   EXPECT_THAT(categoriesOf("bank.example"), ElementsAre("financial", "news"));
@@ -189,7 +188,7 @@ TEST_F(ListFilesTest, DecryptionPolicyOrdersDomainsThenOverridesThenCategories) 
   EXPECT_EQ(verdictOf("mail.company.com"), V::kDomain);
   EXPECT_EQ((*runtime)->evaluate("mail.company.com").pattern, "*.company.com");
   EXPECT_EQ(verdictOf("download.windowsupdate.com"), V::kDomain);  // from the domain file
-  EXPECT_EQ(verdictOf("secret.bank.example"), V::kDomain);  // domains before overrides
+  EXPECT_EQ(verdictOf("secret.bank.example"), V::kDomain);         // domains before overrides
   EXPECT_EQ(verdictOf("online.bank.example"), V::kOverride);
   EXPECT_EQ(verdictOf("www.bank.example"), V::kCategory);
   EXPECT_EQ((*runtime)->evaluate("www.bank.example").category, "financial");

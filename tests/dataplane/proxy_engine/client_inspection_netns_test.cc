@@ -23,12 +23,12 @@ namespace {
 
 using testing::ClientPki;
 using testing::counterValue;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using testing::NetnsLab;
 using testing::Probe;
 using testing::RecordingSink;
 using testing::SniOrigin;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 
 constexpr const char* kSigningCaName = "vtps test signing CA";
 constexpr const char* kUntrustedCaName = "Untrusted Server CA";
@@ -138,7 +138,8 @@ class ClientInspectionTest : public ::testing::Test {
 
   // A client that trusts the signing CA (as managed endpoints do) and the public CA.
   Probe connect(const std::string& sni, std::vector<std::string> alpn = {}) {
-    return Probe(*lab_, Probe::Options{sni, std::move(alpn), {signing_ca_, pki_.publicCa()}, false});
+    return Probe(*lab_,
+                 Probe::Options{sni, std::move(alpn), {signing_ca_, pki_.publicCa()}, false});
   }
   uint64_t counter(std::string_view group, std::string_view name) {
     return counterValue(engine_->counters(), group, name);
@@ -218,11 +219,13 @@ TEST_F(ClientInspectionTest, AppliesTheDecryptionPolicyBeforeTheExclusions) {
     ASSERT_TRUE(domain.connected()) << domain.error();
     EXPECT_EQ(domain.issuerCn(), testing::kPublicCaName);
   }
+  ASSERT_EQ(sink_.waitRecords(1).size(), 1u);  // records come in closing order
   {
     Probe category = connect("www.bank.test");
     ASSERT_TRUE(category.connected()) << category.error();
     EXPECT_EQ(category.issuerCn(), testing::kPublicCaName);
   }
+  ASSERT_EQ(sink_.waitRecords(2).size(), 2u);
   {
     // A category override is decrypted although the global exclusions list it too.
     Probe override_host = connect("online.bank.test");
@@ -252,6 +255,7 @@ TEST_F(ClientInspectionTest, NeverAndAlwaysDecryptBySourceAddress) {
     ASSERT_TRUE(p.connected()) << p.error();
     EXPECT_EQ(p.issuerCn(), testing::kPublicCaName);
   }
+  ASSERT_EQ(sink_.waitRecords(1).size(), 1u);  // records come in closing order
   auto always = std::make_shared<config::Config>(*cfg);
   policyOf(*always).always_decrypt = {
       config::Cidr4{(10u << 24) | (10u << 16) | (1u << 8) | 2u, 32}};
@@ -309,6 +313,29 @@ TEST_F(ClientInspectionTest, BlocksInvalidAndExpiredServerCertificatesAndLogsThe
   EXPECT_EQ(counter("npSslInspProtocolStats", "serverCertKeyTooShort"), 1u);
   EXPECT_EQ(counter("npSslInspProtocolStats", "serverCertHostnameMismatch"), 1u);
   EXPECT_GE(counter("npSslInspProtocolStats", "serverCertUntrusted"), 1u);
+}
+
+TEST_F(ClientInspectionTest, ResetsABlockedClientWhenTheProxySaysSo) {
+  auto cfg = baseConfig();
+  cfg->client_proxies[0].tcp_reset = true;
+  cfg->client_proxies[0].block_expired_certificates = false;  // expired alone is let through
+  startEngine(cfg);
+  {
+    Probe blocked = connect("selfsigned.test");
+    EXPECT_FALSE(blocked.connected());
+    EXPECT_THAT(blocked.error(), HasSubstr("Connection reset by peer"));
+  }
+  {
+    Probe expired = connect("expired.test");
+    ASSERT_TRUE(expired.connected()) << expired.error();
+    EXPECT_EQ(expired.issuerCn(), kUntrustedCaName);
+  }
+  auto records = sink_.waitRecords(2);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].decision, Decision::kBlocked);
+  EXPECT_EQ(counter("npTcpProxyStats", "tcpResetsToClient"), 1u);
+  EXPECT_EQ(counter("npSslInspStats", "sessionsBlockedInvalidCertificate"), 1u);
+  EXPECT_EQ(counter("npSslInspStats", "sessionsBlockedExpiredCertificate"), 0u);
 }
 
 TEST_F(ClientInspectionTest, MintsWithTheUntrustedServerCaWhenNotBlocking) {
@@ -411,6 +438,7 @@ TEST_F(ClientInspectionTest, DowngradesHttp2OrDecryptsWithoutInspecting) {
     ASSERT_TRUE(p.connected()) << p.error();
     EXPECT_EQ(p.alpn(), "http/1.1");
   }
+  ASSERT_EQ(sink_.waitRecords(1).size(), 1u);  // records come in closing order
   auto keep = std::make_shared<config::Config>(*cfg);
   keep->client_proxies[0].http2_to_http1_downgrade = false;
   ASSERT_TRUE(apply(keep).ok());
@@ -438,6 +466,7 @@ TEST_F(ClientInspectionTest, WithoutSniTheServerCertificateNamesDecide) {
     EXPECT_EQ(first.issuerCn(), kSigningCaName);
     EXPECT_EQ(first.roundTrip("first"), "first");
   }
+  ASSERT_EQ(sink_.waitRecords(1).size(), 1u);  // records come in closing order
   {
     Probe second = connect("");
     ASSERT_TRUE(second.connected()) << second.error();

@@ -81,9 +81,9 @@ ClientPki::ClientPki() {
                    {"trusted.test", "excluded.test", "a.wild.test", "policy.test", "www.bank.test",
                     "online.bank.test", "pinned.test", "h2.test", "mtls.test"},
                    testpki::newKey(KeyKind::kEcP256), &public_ca_);
-  special_.emplace("expired.test", makeLeaf("expired.test", {"expired.test"},
-                                            testpki::newKey(KeyKind::kEcP256), &public_ca_,
-                                            -10 * 86400, -86400));
+  special_.emplace("expired.test",
+                   makeLeaf("expired.test", {"expired.test"}, testpki::newKey(KeyKind::kEcP256),
+                            &public_ca_, -10 * 86400, -86400));
   special_.emplace("selfsigned.test", makeLeaf("selfsigned.test", {"selfsigned.test"},
                                                testpki::newKey(KeyKind::kEcP256), nullptr));
   special_.emplace("wronghost.test", makeLeaf("other.test", {"other.test"},
@@ -141,6 +141,8 @@ int SniOrigin::onServerName(SSL* ssl, int*, void* arg) {
     self->snis_.push_back(sni);
   }
   const OriginCert& c = self->pki_.forHost(sni);
+  // Only this host's certificate: a default of another key type would stay selectable.
+  SSL_certs_clear(ssl);
   SSL_use_certificate(ssl, c.cert.get());
   SSL_use_PrivateKey(ssl, c.key.get());
   // Asks for a client certificate without requiring one, so the same origin serves the
@@ -220,8 +222,11 @@ Probe::Probe(const NetnsLab& lab, const Options& options)
     SSL_set_alpn_protos(ssl_.get(), reinterpret_cast<const unsigned char*>(wire.data()),
                         static_cast<unsigned>(wire.size()));
   }
+  errno = 0;
   if (SSL_connect(ssl_.get()) != 1) {
+    const int saved = errno;
     error_ = "SSL_connect: " + ossl::drainErrors();
+    if (saved != 0) error_ += std::string(" (") + strerror(saved) + ")";
     return;
   }
   connected_ = true;

@@ -100,7 +100,7 @@ vtps_start() {
   vtps_paths
   [ -x "$VTPSD" ] || e2e_fail "vtpsd not built: $VTPSD"
   e2e_spawn E2E_VTPSD_PID "$E2E_NS_APP" "$E2E_TMP/vtpsd.stderr" \
-    "$VTPSD" --config "$E2E_CONFIG" --foreground
+    "$VTPSD" --config "$E2E_CONFIG" --foreground --pid-file "$E2E_TMP/run/vtpsd.pid"
   local i
   for ((i = 0; i < 100; i++)); do
     vtps_status_ok && break
@@ -111,6 +111,8 @@ vtps_start() {
     sleep 0.1
   done
   vtps_status_ok || e2e_fail "vtpsd did not answer on $E2E_SOCKET within 10 s"
+  [ "$(cat "$E2E_TMP/run/vtpsd.pid" 2>/dev/null)" = "$E2E_VTPSD_PID" ] ||
+    e2e_fail "pid file $E2E_TMP/run/vtpsd.pid does not hold vtpsd's PID $E2E_VTPSD_PID"
   e2e_log "vtpsd (pid $E2E_VTPSD_PID) running in $E2E_NS_APP, logs in $E2E_LOG_DIR"
 }
 
@@ -120,7 +122,9 @@ vtps_stop() {
   e2e_stop "$E2E_VTPSD_PID" 15 || rc=$?
   E2E_VTPSD_PID=""
   [ "$rc" = 0 ] || e2e_fail "vtpsd exited with $rc after SIGTERM (expected 0)"
-  e2e_ok "vtpsd drained and exited 0 on SIGTERM"
+  [ ! -e "$E2E_SOCKET" ] || e2e_fail "vtpsd left its control socket $E2E_SOCKET behind"
+  [ ! -e "$E2E_TMP/run/vtpsd.pid" ] || e2e_fail "vtpsd left its pid file behind"
+  e2e_ok "vtpsd drained and exited 0 on SIGTERM (socket and pid file removed)"
 }
 
 # The SSL log as a JSON array (entries reach the file through the logging thread: wait a little
