@@ -15,7 +15,7 @@ namespace vtps::crypto {
 namespace {
 
 Error errnoError(std::string_view op, const std::string& path, int err) {
-  return Error{fmt::format("{} {}: {}", op, path, std::strerror(err))};
+  return Error{fmt::format("{} {}: {}", op, path, errnoText(err))};
 }
 
 // Owns a file descriptor; closes it on every path.
@@ -52,6 +52,12 @@ std::string tempSuffix() {
 }
 
 }  // namespace
+
+std::string errnoText(int err) {
+  char buf[256];
+  // GNU strerror_r: returns a pointer to the message (static or in buf).
+  return strerror_r(err, buf, sizeof buf);
+}
 
 Result<std::string> readFile(const std::string& path, size_t max_bytes) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -109,7 +115,7 @@ Status writeFileAtomic(const std::string& path, const std::string& bytes, mode_t
 }
 
 Result<std::string> readPasswordFile(const std::string& path) {
-  auto content = readFile(path, 64 * 1024);
+  auto content = readFile(path, size_t{64} * 1024);
   if (!content.ok()) return Error{fmt::format("password file: {}", content.message())};
   std::string& text = content.value();
   auto end = text.find_first_of("\r\n");

@@ -10,7 +10,10 @@
 namespace vtps::crypto {
 
 // Certificate, key and PKCS#12 files are small; anything larger is refused rather than read.
-inline constexpr size_t kMaxInputFileBytes = 16 * 1024 * 1024;
+inline constexpr size_t kMaxInputFileBytes = size_t{16} * 1024 * 1024;
+
+// strerror(3) text for `err`, safe to call from several threads.
+std::string errnoText(int err);
 
 // Reads a whole file. Errors name the file: "read FILE: No such file or directory".
 Result<std::string> readFile(const std::string& path, size_t max_bytes = kMaxInputFileBytes);

@@ -34,7 +34,7 @@ std::string aad(std::string_view purpose, std::string_view name) {
 Result<std::string> readMasterKey(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    return Error{fmt::format("read master key {}: {}", path, std::strerror(errno))};
+    return Error{fmt::format("read master key {}: {}", path, errnoText(errno))};
   }
   if ((st.st_mode & 077) != 0) {
     return Error{fmt::format("read master key {}: mode {:o} lets others read it; expected 0600",
@@ -68,7 +68,7 @@ Status createMasterKey(const std::string& path) {
   int err = errno;
   ::unlink(tmp.c_str());
   if (rc != 0 && err != EEXIST) {
-    return Error{fmt::format("create master key {}: {}", path, std::strerror(err))};
+    return Error{fmt::format("create master key {}: {}", path, errnoText(err))};
   }
   return {};
 }

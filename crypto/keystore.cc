@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -48,7 +48,7 @@ Status validateName(std::string_view what, std::string_view name, std::string_vi
 
 Status makeDirectory(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) return {};
-  return Error{fmt::format("create keystore directory {}: {}", dir, std::strerror(errno))};
+  return Error{fmt::format("create keystore directory {}: {}", dir, errnoText(errno))};
 }
 
 std::string lower(std::string_view s) {
@@ -134,11 +134,10 @@ Result<Meta> metaFromJson(std::string_view json, std::string_view source) {
 Result<StoreLock> StoreLock::acquire(const std::string& dir) {
   std::string path = dir + "/.lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Error{fmt::format("lock keystore {}: {}", path, std::strerror(errno))};
+  if (fd < 0) return Error{fmt::format("lock keystore {}: {}", path, errnoText(errno))};
   StoreLock lock(fd);
   while (::flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR)
-      return Error{fmt::format("lock keystore {}: {}", path, std::strerror(errno))};
+    if (errno != EINTR) return Error{fmt::format("lock keystore {}: {}", path, errnoText(errno))};
   }
   return lock;
 }

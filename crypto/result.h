@@ -18,7 +18,7 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
@@ -55,7 +55,8 @@ class [[nodiscard]] Result {
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Status(Error error)
+      : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
 
   static Status success() { return {}; }
   bool ok() const { return ok_; }
@@ -71,15 +72,17 @@ class [[nodiscard]] Status {
   bool ok_ = true;
 };
 
-inline Error makeError(std::string message) { return Error{std::move(message)}; }
+inline Error makeError(std::string message) {
+  return Error{std::move(message)};
+}
 
 }  // namespace vtps
 
 // Propagates a failed Status/Result from the enclosing function.
-#define VTPS_RETURN_IF_ERROR(expr)           \
-  do {                                       \
-    auto&& vtps_status_ = (expr);            \
-    if (!vtps_status_.ok()) {                \
+#define VTPS_RETURN_IF_ERROR(expr)                \
+  do {                                            \
+    auto&& vtps_status_ = (expr);                 \
+    if (!vtps_status_.ok()) {                     \
       return ::vtps::Error{vtps_status_.error()}; \
-    }                                        \
+    }                                             \
   } while (false)

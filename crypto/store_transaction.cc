@@ -62,7 +62,7 @@ Status StoreTransaction::moveAside() {
     if (!exists(target)) continue;
     std::string backup = target + uniqueSuffix("old");
     if (::rename(target.c_str(), backup.c_str()) != 0) {
-      return Error{fmt::format("update {}: {}", target, std::strerror(errno))};
+      return Error{fmt::format("update {}: {}", target, errnoText(errno))};
     }
     op.backup = std::move(backup);
   }
@@ -74,19 +74,21 @@ Status StoreTransaction::place() {
     if (op.remove) continue;
     std::string target = full(op.relative);
     if (::rename(op.temp.c_str(), target.c_str()) != 0) {
-      return Error{fmt::format("update {}: {}", target, std::strerror(errno))};
+      return Error{fmt::format("update {}: {}", target, errnoText(errno))};
     }
     op.placed = true;
   }
   return {};
 }
 
+// Best effort: each step is undone independently, and a step that cannot be undone (which needs
+// the file system to fail between two renames in one directory) must not stop the others.
 void StoreTransaction::rollback() {
   for (auto& op : ops_) {
     std::string target = full(op.relative);
-    if (op.placed) ::unlink(target.c_str());
-    if (!op.temp.empty() && !op.placed) ::unlink(op.temp.c_str());
-    if (!op.backup.empty()) ::rename(op.backup.c_str(), target.c_str());
+    if (op.placed) (void)::unlink(target.c_str());
+    if (!op.temp.empty() && !op.placed) (void)::unlink(op.temp.c_str());
+    if (!op.backup.empty()) (void)::rename(op.backup.c_str(), target.c_str());
     op.temp.clear();
     op.backup.clear();
     op.placed = false;

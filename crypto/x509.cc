@@ -321,7 +321,7 @@ std::string formatUtc(int64_t epoch_seconds) {
   struct tm tm {};
   if (gmtime_r(&t, &tm) == nullptr) return "?";
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) return "?";
   return buf;
 }
 

@@ -44,7 +44,8 @@ void validateFile(Context& ctx, const std::string& file, bool skip_keystore) {
         [&](std::string_view name) { return storeHas(store, "certs", name, false); },
         [&](std::string_view name) { return storeHas(store, "cas", name, true); });
     if (!missing.empty()) {
-      for (const config::Diagnostic& d : missing) std::cerr << d.str() << '\n';
+      for (const config::Diagnostic& d : missing)
+        std::cerr << d.str() << '\n';
       ctx.exit_code = kExitRefused;
       return;
     }

@@ -16,7 +16,8 @@ std::string Context::configPath() const {
 
 Result<std::shared_ptr<const config::Config>> Context::loadConfig() const {
   std::string path = configPath();
-  if (path.empty()) return std::shared_ptr<const config::Config>(std::make_shared<config::Config>());
+  if (path.empty())
+    return std::shared_ptr<const config::Config>(std::make_shared<config::Config>());
   auto loaded = config::loadFile(path);
   if (!loaded.ok()) return Error{loaded.message()};
   return std::shared_ptr<const config::Config>(std::move(loaded.value()));

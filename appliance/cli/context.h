@@ -46,9 +46,9 @@ void runCommand(Context& ctx, const std::function<Status()>& body);
 
 void addCertCommands(CLI::App& app, Context& ctx);        // cert …, ca …   (cert_commands.cc)
 void addConfigCommands(CLI::App& app, Context& ctx);      // config …        (config_commands.cc)
-void addTrustStoreCommands(CLI::App& app, Context& ctx);  // truststore …    (truststore_commands.cc)
+void addTrustStoreCommands(CLI::App& app, Context& ctx);  // truststore … (truststore_commands.cc)
 void addDaemonCommands(CLI::App& app, Context& ctx);      // status, show, debug, config apply
-void addExclusionCommands(CLI::App& app, Context& ctx);   // exclusions …    (exclusion_commands.cc)
-void addDeployCommands(CLI::App& app, Context& ctx);      // deploy …        (deploy_commands.cc)
+void addExclusionCommands(CLI::App& app, Context& ctx);  // exclusions …    (exclusion_commands.cc)
+void addDeployCommands(CLI::App& app, Context& ctx);     // deploy …        (deploy_commands.cc)
 
 }  // namespace vtps::cli

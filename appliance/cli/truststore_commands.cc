@@ -28,11 +28,14 @@ namespace {
 
 using config::TrustStore;
 
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quote(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
 
 std::string joined(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
-  for (const std::string& item : items) out += (out.empty() ? "" : std::string(separator)) + item;
+  for (const std::string& item : items)
+    out += (out.empty() ? "" : std::string(separator)) + item;
   return out;
 }
 
@@ -47,7 +50,8 @@ class ConfigFileLock {
       if (fd < 0) return Error{"open " + path + ": " + std::strerror(errno)};
       ConfigFileLock lock(fd);
       if (::flock(fd, LOCK_EX) != 0) return Error{"lock " + path + ": " + std::strerror(errno)};
-      struct stat held {}, current {};
+      struct stat held {
+      }, current{};
       if (::fstat(fd, &held) != 0) return Error{"stat " + path + ": " + std::strerror(errno)};
       if (::stat(path.c_str(), &current) == 0 && current.st_ino == held.st_ino &&
           current.st_dev == held.st_dev) {
@@ -133,6 +137,8 @@ YAML::Node trustStoreList(YAML::Node& root) {
     list = YAML::Node(YAML::NodeType::Sequence);
     ssl["trust-stores"] = list;
   }
+  // One store per block entry, even where the file had the list in flow style ("[]").
+  list.SetStyle(YAML::EmitterStyle::Block);
   return list;
 }
 
@@ -189,7 +195,9 @@ Status newStore(Context& ctx, const NewOptions& o) {
   if (!o.description.empty()) store["description"] = o.description;
   store["include-default-ca"] = !o.no_default_ca;
   YAML::Node cas(YAML::NodeType::Sequence);
-  for (const std::string& ca : o.cas) cas.push_back(ca);
+  cas.SetStyle(YAML::EmitterStyle::Flow);
+  for (const std::string& ca : o.cas)
+    cas.push_back(ca);
   store["ca-certificates"] = cas;
   trustStoreList(edit.value().root).push_back(store);
   VTPS_RETURN_IF_ERROR(commitEdit(edit.value(), lock.value()));
@@ -237,14 +245,16 @@ Status listStores(const Context& ctx) {
   if (!cfg.ok()) return cfg.error();
   const config::Config& c = *cfg.value();
   std::size_t width = 4;
-  for (const TrustStore& t : c.trust_stores) width = std::max(width, t.name.size());
+  for (const TrustStore& t : c.trust_stores)
+    width = std::max(width, t.name.size());
   std::cout << padded("NAME", width) << "DEFAULT-CA  CAS  USED-BY  DESCRIPTION\n";
   for (const TrustStore& t : c.trust_stores) {
     std::string line = padded(t.name, width) + padded(t.include_default_ca ? "yes" : "no", 10) +
                        padded(std::to_string(t.ca_certificates.size()), 3) +
                        padded(std::to_string(c.policiesUsingTrustStore(t.name).size()), 7) +
                        t.description;
-    while (line.back() == ' ') line.pop_back();
+    while (line.back() == ' ')
+      line.pop_back();
     std::cout << line << '\n';
   }
   return Status::success();

@@ -12,7 +12,8 @@ bool usableWithAny(const CipherSuite& suite, std::span<const TlsVersion> protoco
 
 // The two ECDSA CBC suites are the documented exception to "all ECDSA suites on by default".
 bool isEcdsaCbc(const CipherSuite& suite) {
-  return suite.authentication == Authentication::kEcdsa && suite.iana.find("_CBC_") != suite.iana.npos;
+  return suite.authentication == Authentication::kEcdsa &&
+         suite.iana.find("_CBC_") != suite.iana.npos;
 }
 
 // RSA-keyed GCM suites are not in the TOS default list (they come from another vendor's guide).

@@ -18,10 +18,10 @@ constexpr NameTable<TlsVersion, 5> kTlsVersionNames{{{TlsVersion::kSsl3, "SSLv3"
                                                      {TlsVersion::kTls12, "TLSv1.2"},
                                                      {TlsVersion::kTls13, "TLSv1.3"}}};
 constexpr NameTable<DecryptedService, 5> kServiceNames{{{DecryptedService::kHttp, "http"},
-                                                       {DecryptedService::kImap, "imap"},
-                                                       {DecryptedService::kPop3, "pop3"},
-                                                       {DecryptedService::kSmtp, "smtp"},
-                                                       {DecryptedService::kOther, "other"}}};
+                                                        {DecryptedService::kImap, "imap"},
+                                                        {DecryptedService::kPop3, "pop3"},
+                                                        {DecryptedService::kSmtp, "smtp"},
+                                                        {DecryptedService::kOther, "other"}}};
 constexpr NameTable<Dataplane, 2> kDataplaneNames{
     {{Dataplane::kKernel, "kernel"}, {Dataplane::kDpdk, "dpdk"}}};
 constexpr NameTable<DeviceMode, 2> kModeNames{
@@ -118,11 +118,21 @@ std::optional<PortRange> parsePortRange(std::string_view s) {
   return PortRange{static_cast<uint16_t>(*first), static_cast<uint16_t>(last)};
 }
 
-std::string_view toString(TlsVersion v) { return nameOf(kTlsVersionNames, v); }
-std::string_view toString(DecryptedService s) { return nameOf(kServiceNames, s); }
-std::string_view toString(Dataplane d) { return nameOf(kDataplaneNames, d); }
-std::string_view toString(DeviceMode m) { return nameOf(kModeNames, m); }
-std::string_view toString(OverThreshold o) { return nameOf(kOverThresholdNames, o); }
+std::string_view toString(TlsVersion v) {
+  return nameOf(kTlsVersionNames, v);
+}
+std::string_view toString(DecryptedService s) {
+  return nameOf(kServiceNames, s);
+}
+std::string_view toString(Dataplane d) {
+  return nameOf(kDataplaneNames, d);
+}
+std::string_view toString(DeviceMode m) {
+  return nameOf(kModeNames, m);
+}
+std::string_view toString(OverThreshold o) {
+  return nameOf(kOverThresholdNames, o);
+}
 
 std::optional<TlsVersion> parseTlsVersion(std::string_view s) {
   return valueOf(kTlsVersionNames, s);
@@ -130,8 +140,12 @@ std::optional<TlsVersion> parseTlsVersion(std::string_view s) {
 std::optional<DecryptedService> parseDecryptedService(std::string_view s) {
   return valueOf(kServiceNames, s);
 }
-std::optional<Dataplane> parseDataplane(std::string_view s) { return valueOf(kDataplaneNames, s); }
-std::optional<DeviceMode> parseDeviceMode(std::string_view s) { return valueOf(kModeNames, s); }
+std::optional<Dataplane> parseDataplane(std::string_view s) {
+  return valueOf(kDataplaneNames, s);
+}
+std::optional<DeviceMode> parseDeviceMode(std::string_view s) {
+  return valueOf(kModeNames, s);
+}
 std::optional<OverThreshold> parseOverThreshold(std::string_view s) {
   return valueOf(kOverThresholdNames, s);
 }
@@ -139,9 +153,11 @@ std::optional<OverThreshold> parseOverThreshold(std::string_view s) {
 std::vector<std::string> Config::referencedCertificates() const {
   std::vector<std::string> out;
   for (const ServerProxy& p : server_proxies) {
-    for (const std::string& c : p.certificates) appendUnique(out, c);
+    for (const std::string& c : p.certificates)
+      appendUnique(out, c);
   }
-  for (const ClientProxy& p : client_proxies) appendUnique(out, p.signing_certificate);
+  for (const ClientProxy& p : client_proxies)
+    appendUnique(out, p.signing_certificate);
   if (!device.metrics_certificate.empty()) appendUnique(out, device.metrics_certificate);
   return out;
 }
@@ -149,7 +165,8 @@ std::vector<std::string> Config::referencedCertificates() const {
 std::vector<std::string> Config::referencedCas() const {
   std::vector<std::string> out;
   for (const TrustStore& t : trust_stores) {
-    for (const std::string& c : t.ca_certificates) appendUnique(out, c);
+    for (const std::string& c : t.ca_certificates)
+      appendUnique(out, c);
   }
   return out;
 }

@@ -112,8 +112,8 @@ struct ServerProxy {
   std::vector<Cidr4> destinations;
   std::vector<PortRange> detection_ports;
   DecryptedService decrypted_service = DecryptedService::kHttp;
-  std::vector<std::string> certificates;  // keystore names; the first is the default
-  std::vector<TlsVersion> protocols;      // contiguous set
+  std::vector<std::string> certificates;   // keystore names; the first is the default
+  std::vector<TlsVersion> protocols;       // contiguous set
   std::vector<std::string> cipher_suites;  // IANA names
   bool logging = false;
   bool tcp_reset = false;
@@ -161,8 +161,8 @@ struct DecryptionPolicy {
 struct DomainExclusions {
   bool automatic = true;
   std::vector<std::string> domains;
-  int auto_failure_threshold = 3;    // failures of one domain ...
-  int auto_failure_window_s = 300;   // ... within this many seconds exclude it
+  int auto_failure_threshold = 3;   // failures of one domain ...
+  int auto_failure_window_s = 300;  // ... within this many seconds exclude it
   // Where the exclusions added at run time (automatic ones, `vtpsctl exclusions add`) persist;
   // empty: domain-exclusions.json in device.keystore.
   std::string state_file;

@@ -30,9 +30,9 @@ using detail::ReadContext;
 constexpr std::size_t kMaxFileBytes = 8u << 20;
 constexpr int kMaxNesting = 100;
 
-constexpr std::initializer_list<TlsVersion> kAllVersions = {
-    TlsVersion::kSsl3, TlsVersion::kTls10, TlsVersion::kTls11, TlsVersion::kTls12,
-    TlsVersion::kTls13};
+constexpr std::initializer_list<TlsVersion> kAllVersions = {TlsVersion::kSsl3, TlsVersion::kTls10,
+                                                            TlsVersion::kTls11, TlsVersion::kTls12,
+                                                            TlsVersion::kTls13};
 constexpr std::initializer_list<DecryptedService> kAllServices = {
     DecryptedService::kHttp, DecryptedService::kImap, DecryptedService::kPop3,
     DecryptedService::kSmtp, DecryptedService::kOther};
@@ -55,9 +55,9 @@ std::optional<Diagnostic> checkNesting(std::string_view text, const std::string&
       ++i;
     }
     if (block > kMaxNesting) {
-      return Diagnostic{file, Mark{line, 1}, "",
-                        "indentation deeper than " + std::to_string(kMaxNesting) +
-                            " columns; refusing to parse"};
+      return Diagnostic{
+          file, Mark{line, 1}, "",
+          "indentation deeper than " + std::to_string(kMaxNesting) + " columns; refusing to parse"};
     }
     for (; i < l.size(); ++i) {
       if (l[i] == '[' || l[i] == '{') {
@@ -124,9 +124,9 @@ void readSegment(MapReader& r, Segment& s) {
 // Protocols default to the documented set; cipher suites default to the documented list,
 // narrowed to what the protocols can negotiate.
 template <typename Proxy>
-void readProtocolsAndSuites(MapReader& r, Proxy& p,
-                            std::vector<std::string> (*default_suites)(
-                                std::span<const TlsVersion>)) {
+void readProtocolsAndSuites(
+    MapReader& r, Proxy& p,
+    std::vector<std::string> (*default_suites)(std::span<const TlsVersion>)) {
   if (!r.enumerations("protocols", "protocol", kAllVersions, p.protocols) &&
       !p.marks.fields.contains("protocols")) {
     p.protocols = defaultProtocols();
@@ -232,9 +232,8 @@ void readConfig(ReadContext& ctx, const YAML::Node& root, Config& c) {
     ssl.strings("category-files", c.category_files);
   });
   r.objects<Profile>("profiles", c.profiles, readProfile);
-  r.object<Filters>("filters", c.filters, [](MapReader& f, Filters& out) {
-    f.string("rules", out.rules);
-  });
+  r.object<Filters>("filters", c.filters,
+                    [](MapReader& f, Filters& out) { f.string("rules", out.rules); });
   r.finish();
 }
 
@@ -307,7 +306,8 @@ std::optional<YAML::Node> parseYaml(std::string_view yaml, const std::string& fi
     YAML::Parser parser(in);
     DocumentProbe probes[3];
     int documents = 0;
-    while (documents < 3 && parser.HandleNextDocument(probes[documents])) ++documents;
+    while (documents < 3 && parser.HandleNextDocument(probes[documents]))
+      ++documents;
     if (documents == 3) {
       diagnostics.push_back(Diagnostic{file, detail::toMark(probes[2].mark()), "",
                                        "YAML syntax error: unexpected content"});
@@ -374,7 +374,8 @@ LoadResult loadString(std::string_view yaml, const std::string& file) {
   if (ctx.exhausted()) return result;
 
   std::vector<std::string> failed;
-  for (const Diagnostic& d : result.diagnostics) failed.push_back(d.field);
+  for (const Diagnostic& d : result.diagnostics)
+    failed.push_back(d.field);
   for (Diagnostic& d : validate(*config)) {
     if (!coveredBy(d.field, failed)) result.diagnostics.push_back(std::move(d));
   }
@@ -386,7 +387,10 @@ LoadResult loadString(std::string_view yaml, const std::string& file) {
   if (result.diagnostics.size() > static_cast<std::size_t>(ReadContext::kMaxErrors)) {
     result.diagnostics.resize(ReadContext::kMaxErrors);
     result.diagnostics.push_back(Diagnostic{
-        file, {}, "", "more than " + std::to_string(ReadContext::kMaxErrors) + " errors; stopping here"});
+        file,
+        {},
+        "",
+        "more than " + std::to_string(ReadContext::kMaxErrors) + " errors; stopping here"});
   }
   if (result.diagnostics.empty()) result.config = std::move(config);
   return result;

@@ -15,7 +15,8 @@ constexpr std::size_t kMaxLength = 128;
 int halfEdits(std::string_view a, std::string_view b) {
   // Three rows: two back for the swap, one back for the rest.
   std::vector<int> before(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<int>(2 * j);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    prev[j] = static_cast<int>(2 * j);
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = static_cast<int>(2 * i);
     for (std::size_t j = 1; j <= b.size(); ++j) {
@@ -45,7 +46,8 @@ std::optional<std::string_view> closest(std::string_view value, std::span<const 
     std::string_view candidate(c);
     if (candidate.empty() || candidate == value || candidate.size() > kMaxLength) continue;
     int cost = halfEdits(value, candidate);
-    int allowed = 2 * std::max<int>(1, static_cast<int>(std::max(value.size(), candidate.size())) / 3);
+    int allowed =
+        2 * std::max<int>(1, static_cast<int>(std::max(value.size(), candidate.size())) / 3);
     if (cost <= allowed && (!best || cost < best_cost)) {
       best = candidate;
       best_cost = cost;

@@ -13,7 +13,9 @@
 namespace vtps::config {
 namespace detail {
 
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quote(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
 
 std::string indexed(std::string_view list_path, std::size_t index) {
   return std::string(list_path) + "[" + std::to_string(index) + "]";
@@ -93,11 +95,12 @@ void checkCoreList(Validator& v, const Marks& marks, std::string_view field,
   std::set<int> seen;
   for (std::size_t i = 0; i < cores.size(); ++i) {
     if (cores[i] < 0 || cores[i] > kMaxCore) {
-      v.itemError(marks, "device", field, i,
-                  std::to_string(cores[i]) + " is not a core number (0.." +
-                      std::to_string(kMaxCore) + ")");
+      v.itemError(
+          marks, "device", field, i,
+          std::to_string(cores[i]) + " is not a core number (0.." + std::to_string(kMaxCore) + ")");
     } else if (!seen.insert(cores[i]).second) {
-      v.itemError(marks, "device", field, i, "core " + std::to_string(cores[i]) + " is listed twice");
+      v.itemError(marks, "device", field, i,
+                  "core " + std::to_string(cores[i]) + " is listed twice");
     }
   }
 }
@@ -105,14 +108,16 @@ void checkCoreList(Validator& v, const Marks& marks, std::string_view field,
 void validateCores(Validator& v, const Device& d) {
   checkCoreList(v, d.marks, "cores.proxy", d.proxy_cores);
   checkCoreList(v, d.marks, "cores.dataplane", d.dataplane_cores);
-  if (d.proxy_cores.empty()) v.error(d.marks, "device", "cores.proxy", "at least one proxy core is required");
+  if (d.proxy_cores.empty())
+    v.error(d.marks, "device", "cores.proxy", "at least one proxy core is required");
   if (d.dataplane == Dataplane::kDpdk && d.dataplane_cores.empty()) {
     v.error(d.marks, "device", "cores.dataplane",
             "the dpdk dataplane needs at least one dataplane core");
   }
   if (d.mode == DeviceMode::kPerformance) {
     if (d.dataplane != Dataplane::kDpdk) {
-      v.error(d.marks, "device", "mode", "performance mode needs the dpdk dataplane (dataplane: dpdk)");
+      v.error(d.marks, "device", "mode",
+              "performance mode needs the dpdk dataplane (dataplane: dpdk)");
     }
     for (std::size_t i = 0; i < d.dataplane_cores.size(); ++i) {
       int core = d.dataplane_cores[i];
@@ -128,7 +133,8 @@ void validateCores(Validator& v, const Device& d) {
 
 void validateSslInspection(Validator& v, const Device& d) {
   const SslInspectionSettings& s = d.ssl_inspection;
-  if (s.max_concurrent_connections < 1 || s.max_concurrent_connections > kMaxConcurrentConnections) {
+  if (s.max_concurrent_connections < 1 ||
+      s.max_concurrent_connections > kMaxConcurrentConnections) {
     v.error(s.marks, "device.ssl-inspection", "max-concurrent-connections",
             std::to_string(s.max_concurrent_connections) + " is out of range (1.." +
                 std::to_string(kMaxConcurrentConnections) + ")");
@@ -156,9 +162,9 @@ void validateDevice(Validator& v) {
       {"management.listen", &d.management_listen}, {"metrics.listen", &d.metrics_listen}};
   for (const auto& [field, value] : listeners) {
     if (!isListenAddress(*value)) {
-      v.error(d.marks, "device", field,
-              quote(*value) +
-                  " is not ADDRESS:PORT (IPv4 address or [IPv6] address, port 1..65535)");
+      v.error(
+          d.marks, "device", field,
+          quote(*value) + " is not ADDRESS:PORT (IPv4 address or [IPv6] address, port 1..65535)");
     }
   }
   if (d.metrics_min_tls != TlsVersion::kTls12 && d.metrics_min_tls != TlsVersion::kTls13) {
@@ -168,10 +174,9 @@ void validateDevice(Validator& v) {
   if (d.metrics_user.empty() != d.metrics_password_sha256.empty()) {
     v.error(d.marks, "device", "metrics.basic-auth",
             "needs both user and password-sha256, or neither");
-  } else if (!d.metrics_password_sha256.empty() &&
-             (d.metrics_password_sha256.size() != 64 ||
-              d.metrics_password_sha256.find_first_not_of("0123456789abcdef") !=
-                  std::string::npos)) {
+  } else if (!d.metrics_password_sha256.empty() && (d.metrics_password_sha256.size() != 64 ||
+                                                    d.metrics_password_sha256.find_first_not_of(
+                                                        "0123456789abcdef") != std::string::npos)) {
     v.error(d.marks, "device", "metrics.basic-auth.password-sha256",
             "must be 64 lowercase hex digits (the SHA-256 of the password)");
   }

@@ -22,7 +22,8 @@ class ProfileRules {
   explicit ProfileRules(Validator& v) : v_(v), c_(v.config()) {}
 
   void run() {
-    for (std::size_t i = 0; i < c_.profiles.size(); ++i) checkOwnFields(i);
+    for (std::size_t i = 0; i < c_.profiles.size(); ++i)
+      checkOwnFields(i);
     v_.uniqueNames(c_.profiles, "profiles", "profile");
     resolveParents();
     for (std::size_t i = 0; i < c_.profiles.size(); ++i) {
@@ -64,10 +65,9 @@ class ProfileRules {
       v_.name(s.marks, at, s.name, "policy", kMaxObjectNameLength);
       v_.reference(s.marks, at, "client-proxy", s.client_proxy, c_.client_proxies, "client proxy",
                    true);
-      v_.reference(s.marks, at, "decryption-policy", s.decryption_policy,
-                   c_.decryption_policies, "decryption policy", false);
-      v_.reference(s.marks, at, "trust-store", s.trust_store, c_.trust_stores, "trust store",
-                   true);
+      v_.reference(s.marks, at, "decryption-policy", s.decryption_policy, c_.decryption_policies,
+                   "decryption policy", false);
+      v_.reference(s.marks, at, "trust-store", s.trust_store, c_.trust_stores, "trust store", true);
     }
   }
 
@@ -75,7 +75,8 @@ class ProfileRules {
   // (unknown parent, loop, too deep; each reported once).
   void resolveParents() {
     std::map<std::string_view, std::size_t> index;
-    for (std::size_t i = 0; i < c_.profiles.size(); ++i) index.emplace(profile(i).name, i);
+    for (std::size_t i = 0; i < c_.profiles.size(); ++i)
+      index.emplace(profile(i).name, i);
     parent_.assign(c_.profiles.size(), std::nullopt);
     for (std::size_t i = 0; i < c_.profiles.size(); ++i) {
       const Profile& p = profile(i);
@@ -91,7 +92,8 @@ class ProfileRules {
       }
       parent_[i] = it->second;
     }
-    for (std::size_t i = 0; i < c_.profiles.size(); ++i) checkChain(i);
+    for (std::size_t i = 0; i < c_.profiles.size(); ++i)
+      checkChain(i);
   }
 
   void checkChain(std::size_t i) {
@@ -102,10 +104,12 @@ class ProfileRules {
         // Reported once, at the profile where the walk re-entered the loop; its members then
         // become roots so that nothing walks the loop again.
         std::string loop;
-        for (auto k = seen; k != chain.end(); ++k) loop += profile(*k).name + " -> ";
+        for (auto k = seen; k != chain.end(); ++k)
+          loop += profile(*k).name + " -> ";
         v_.error(profile(*p).marks, path(*p), "parent",
                  "parent chain loops: " + loop + profile(*p).name);
-        for (auto k = seen; k != chain.end(); ++k) parent_[*k].reset();
+        for (auto k = seen; k != chain.end(); ++k)
+          parent_[*k].reset();
         return;
       }
       chain.push_back(*p);
@@ -131,8 +135,10 @@ class ProfileRules {
   std::vector<PolicyRef> policiesOf(std::size_t i) const {
     std::vector<PolicyRef> out;
     const Profile& p = profile(i);
-    for (std::size_t j = 0; j < p.ssl_server_policies.size(); ++j) out.push_back({i, false, j});
-    for (std::size_t j = 0; j < p.ssl_client_policies.size(); ++j) out.push_back({i, true, j});
+    for (std::size_t j = 0; j < p.ssl_server_policies.size(); ++j)
+      out.push_back({i, false, j});
+    for (std::size_t j = 0; j < p.ssl_client_policies.size(); ++j)
+      out.push_back({i, true, j});
     // In file order, so "already used" always points back up the file within a profile.
     std::stable_sort(out.begin(), out.end(), [&](const PolicyRef& a, const PolicyRef& b) {
       return marksOf(a).self.line < marksOf(b).self.line;
@@ -143,7 +149,8 @@ class ProfileRules {
   void checkPolicyNames(std::size_t i) {
     std::map<std::string_view, PolicyRef> taken;
     for (std::size_t a : ancestors(i)) {
-      for (const PolicyRef& r : policiesOf(a)) taken.emplace(nameOf(r), r);
+      for (const PolicyRef& r : policiesOf(a))
+        taken.emplace(nameOf(r), r);
     }
     for (const PolicyRef& r : policiesOf(i)) {
       const std::string& name = nameOf(r);
@@ -169,14 +176,16 @@ class ProfileRules {
   // inherited policies are reported at the ancestor that owns them).
   void checkPortOverlaps(std::size_t i) {
     std::vector<std::size_t> owners{i};
-    for (std::size_t a : ancestors(i)) owners.push_back(a);
+    for (std::size_t a : ancestors(i))
+      owners.push_back(a);
     std::vector<PortUse> uses;
     for (std::size_t owner : owners) {
       const Profile& p = profile(owner);
       for (std::size_t j = 0; j < p.ssl_client_policies.size(); ++j) {
         const ClientProxy* proxy = findClientProxy(p.ssl_client_policies[j].client_proxy);
         if (proxy == nullptr) continue;
-        for (const PortRange& r : proxy->detection_ports) uses.push_back({r, {owner, true, j}, proxy});
+        for (const PortRange& r : proxy->detection_ports)
+          uses.push_back({r, {owner, true, j}, proxy});
       }
     }
     std::sort(uses.begin(), uses.end(),
@@ -187,7 +196,8 @@ class ProfileRules {
     std::set<std::pair<std::string, std::string>> reported;
     for (const PortUse& u : uses) {
       const PortUse* rival = best != nullptr && !samePolicy(*best, u) ? best : other;
-      if (rival != nullptr && u.range.first <= rival->range.last) reportOverlap(i, *rival, u, reported);
+      if (rival != nullptr && u.range.first <= rival->range.last)
+        reportOverlap(i, *rival, u, reported);
       if (best == nullptr || u.range.last > best->range.last) {
         if (best != nullptr && !samePolicy(*best, u)) other = best;
         best = &u;
@@ -218,12 +228,11 @@ class ProfileRules {
     const PortUse& first = a_later ? b : a;
     const PortUse& second = a_later ? a : b;
     if (!reported.emplace(path(first.policy), path(second.policy)).second) return;
-    std::string message = "client policies " + quote(nameOf(first.policy)) + " and " +
-                          quote(nameOf(second.policy)) +
-                          " use client proxies with overlapping detection ports (" +
-                          quote(first.proxy->name) + " " + first.range.str() + ", " +
-                          quote(second.proxy->name) + " " + second.range.str() +
-                          "); within one profile the device could not tell which policy applies";
+    std::string message =
+        "client policies " + quote(nameOf(first.policy)) + " and " + quote(nameOf(second.policy)) +
+        " use client proxies with overlapping detection ports (" + quote(first.proxy->name) + " " +
+        first.range.str() + ", " + quote(second.proxy->name) + " " + second.range.str() +
+        "); within one profile the device could not tell which policy applies";
     if (first.policy.profile != i) {
       message += " (" + quote(nameOf(first.policy)) + " is inherited from profile " +
                  quote(profile(first.policy.profile).name) + ")";
@@ -238,6 +247,8 @@ class ProfileRules {
 
 }  // namespace
 
-void validateProfiles(Validator& v) { ProfileRules(v).run(); }
+void validateProfiles(Validator& v) {
+  ProfileRules(v).run();
+}
 
 }  // namespace vtps::config::detail

@@ -38,8 +38,7 @@ void checkProtocols(Validator& v, const Marks& marks, const std::string& path,
   std::set<TlsVersion> enabled;
   for (std::size_t i = 0; i < protocols.size(); ++i) {
     if (!enabled.insert(protocols[i]).second) {
-      v.itemError(marks, path, "protocols", i,
-                  quote(toString(protocols[i])) + " is listed twice");
+      v.itemError(marks, path, "protocols", i, quote(toString(protocols[i])) + " is listed twice");
     }
   }
   auto lowest = static_cast<int>(*enabled.begin());
@@ -75,7 +74,8 @@ std::vector<const CipherSuite*> checkCipherSuites(Validator& v, const Marks& mar
     return {};
   }
   std::vector<std::string_view> names;
-  for (const CipherSuite& s : kCipherSuites) names.push_back(s.iana);
+  for (const CipherSuite& s : kCipherSuites)
+    names.push_back(s.iana);
   std::vector<const CipherSuite*> known;
   std::set<std::string_view> seen;
   for (std::size_t i = 0; i < suites.size(); ++i) {
@@ -123,7 +123,8 @@ const CipherSuite* firstWith(const std::vector<const CipherSuite*>& suites, Auth
 
 void checkPorts(Validator& v, const Marks& marks, const std::string& path,
                 const std::vector<PortRange>& ports) {
-  if (ports.empty()) v.error(marks, path, "detection-ports", "at least one detection port is required");
+  if (ports.empty())
+    v.error(marks, path, "detection-ports", "at least one detection port is required");
 }
 
 void validateServerProxy(Validator& v, const ServerProxy& p, const std::string& path) {
@@ -147,8 +148,7 @@ void validateServerProxy(Validator& v, const ServerProxy& p, const std::string& 
   const CipherSuite* ecdsa = firstWith(suites, Authentication::kEcdsa);
   if (rsa != nullptr && ecdsa != nullptr) {
     v.error(p.marks, path, "cipher-suites",
-            "mixes RSA suites (" + quote(rsa->iana) + ") and ECDSA suites (" +
-                quote(ecdsa->iana) +
+            "mixes RSA suites (" + quote(rsa->iana) + ") and ECDSA suites (" + quote(ecdsa->iana) +
                 "); a server proxy uses one or the other, matching its certificates");
   }
 }
@@ -199,8 +199,8 @@ bool isDomainPattern(std::string_view s) {
   return true;
 }
 
-void checkDomains(Validator& v, const Marks& marks, const std::string& path,
-                  std::string_view field, const std::vector<std::string>& domains) {
+void checkDomains(Validator& v, const Marks& marks, const std::string& path, std::string_view field,
+                  const std::vector<std::string>& domains) {
   if (domains.size() > kMaxDomainEntries) {
     v.error(marks, path, field,
             std::to_string(domains.size()) + " entries; the limit is " +

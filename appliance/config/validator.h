@@ -49,8 +49,8 @@ class Validator {
       auto [it, inserted] = seen.emplace(o.name, &o);
       if (inserted) continue;
       error(o.marks, indexed(list_path, i), "name",
-            "duplicate " + std::string(what) + " name " + quote(o.name) + " (first defined at line " +
-                std::to_string(it->second->marks.self.line) + ")");
+            "duplicate " + std::string(what) + " name " + quote(o.name) +
+                " (first defined at line " + std::to_string(it->second->marks.self.line) + ")");
     }
   }
   // A reference by name to one of `objects`; `required` makes an empty reference an error.

@@ -11,7 +11,9 @@ std::string join(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+std::string quoted(const std::string& s) {
+  return "\"" + s + "\"";
+}
 
 // What a bad value looked like, for "expected X, got Y" messages.
 std::string describe(const YAML::Node& node) {
@@ -42,9 +44,8 @@ std::string_view typeName(const YAML::Node& node) {
 
 void ReadContext::error(Mark mark, std::string field, std::string message) {
   if (errors_ == kMaxErrors) {
-    out_.push_back(Diagnostic{file_, mark, "",
-                              "more than " + std::to_string(kMaxErrors) +
-                                  " errors; stopping here"});
+    out_.push_back(Diagnostic{
+        file_, mark, "", "more than " + std::to_string(kMaxErrors) + " errors; stopping here"});
     budget_ = 0;
   }
   if (errors_++ >= kMaxErrors) return;
@@ -86,9 +87,9 @@ MapReader::MapReader(ReadContext& ctx, const YAML::Node& node, std::string path,
     auto dup = std::find_if(entries_.begin(), entries_.end(),
                             [&](const Entry& e) { return e.key == key; });
     if (dup != entries_.end()) {
-      ctx_.error(toMark(it->first.Mark()), join(path_, key),
-                 "duplicate key (first at line " + std::to_string(toMark(dup->key_mark).line) +
-                     ")");
+      ctx_.error(
+          toMark(it->first.Mark()), join(path_, key),
+          "duplicate key (first at line " + std::to_string(toMark(dup->key_mark).line) + ")");
       continue;
     }
     entries_.push_back(Entry{key, it->first.Mark(), it->second});
@@ -97,8 +98,8 @@ MapReader::MapReader(ReadContext& ctx, const YAML::Node& node, std::string path,
 
 const YAML::Node* MapReader::lookup(std::string_view key) {
   known_.emplace_back(key);
-  auto it = std::find_if(entries_.begin(), entries_.end(),
-                         [&](const Entry& e) { return e.key == key; });
+  auto it =
+      std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key; });
   if (it == entries_.end()) return nullptr;
   YAML::Mark mark = it->value.Mark().is_null() ? it->key_mark : it->value.Mark();
   marks_.fields[prefix_ + std::string(key)] = toMark(mark);
@@ -227,9 +228,9 @@ bool MapReader::ports(std::string_view key, std::vector<PortRange>& out) {
     if (auto range = parsePortRange(*text)) {
       read.push_back(*range);
     } else {
-      ctx_.error(toMark(item.Mark()), item_path,
-                 quoted(*text) +
-                     " is not a port or port range (1-65535, e.g. \"443\" or \"8443-8444\")");
+      ctx_.error(
+          toMark(item.Mark()), item_path,
+          quoted(*text) + " is not a port or port range (1-65535, e.g. \"443\" or \"8443-8444\")");
     }
   });
   if (present) out = std::move(read);
@@ -251,7 +252,8 @@ void MapReader::finish() {
     std::string hint = didYouMean(e.key, known_);
     if (hint.empty()) {
       hint = "; expected one of: ";
-      for (std::size_t i = 0; i < known_.size(); ++i) hint += (i == 0 ? "" : ", ") + known_[i];
+      for (std::size_t i = 0; i < known_.size(); ++i)
+        hint += (i == 0 ? "" : ", ") + known_[i];
     }
     ctx_.error(toMark(e.key_mark), join(path_, e.key), "unknown key" + hint);
   }

@@ -4,8 +4,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
-#include <sys/socket.h>
 #include <prometheus/text_serializer.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <chrono>

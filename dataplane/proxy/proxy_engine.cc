@@ -228,8 +228,7 @@ Result<ClientServices> ProxyEngineImpl::servicesFor(const config::Config& config
   return services;
 }
 
-void ProxyEngineImpl::commitServices(const ClientServices& services,
-                                     const config::Config& config) {
+void ProxyEngineImpl::commitServices(const ClientServices& services, const config::Config& config) {
   mint_ = services.mint;
   if (!services.exclusions) return;
   services.exclusions->configure(ExclusionSettings::from(config.domain_exclusions));

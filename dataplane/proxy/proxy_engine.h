@@ -112,8 +112,8 @@ struct FailedConnectionRecord {
   FailedSide side = FailedSide::kServer;  // the leg that failed
   std::string alert;                      // fatal alert the peer sent ("certificate_unknown")
   int alert_code = -1;                    // its code (46); -1 when no alert was received
-  std::string verify_error;  // server certificate finding ("certificate has expired"), or empty
-  std::string reason;        // as in the SSL log record of the same session
+  std::string verify_error;    // server certificate finding ("certificate has expired"), or empty
+  std::string reason;          // as in the SSL log record of the same session
   bool auto_excluded = false;  // this failure added the domain to the automatic exclusions
 };
 

@@ -52,7 +52,8 @@ Result<tls::ServerCertificate> loadServerCertificate(const std::string& name,
 
 namespace {
 
-Result<tls::TlsOptions> optionsOf(std::string_view what, const std::vector<config::TlsVersion>& protocols,
+Result<tls::TlsOptions> optionsOf(std::string_view what,
+                                  const std::vector<config::TlsVersion>& protocols,
                                   const std::vector<std::string>& cipher_suites, bool downgrade) {
   tls::TlsOptions options;
   std::vector<tls::TlsVersion> versions;

@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "appliance/config/config.h"
-#include "crypto/result.h"
 #include "crypto/mint/key_pool.h"
 #include "crypto/mint/leaf_minter.h"
 #include "crypto/mint/mint_cache.h"
 #include "crypto/mint/signing_ca.h"
+#include "crypto/result.h"
 #include "crypto/tls/client_context.h"
 #include "crypto/tls/server_context.h"
 #include "dataplane/proxy/category_list.h"

@@ -139,7 +139,7 @@ class Session {
 
   Worker& worker_;
   std::shared_ptr<const RuntimeSnapshot> snapshot_;
-  const ServerPolicyMatch* match_ = nullptr;          // owned by snapshot_
+  const ServerPolicyMatch* match_ = nullptr;         // owned by snapshot_
   const ClientPolicyMatch* client_match_ = nullptr;  // owned by snapshot_
   Leg client_;
   Leg server_;
@@ -156,7 +156,7 @@ class Session {
   mint::ClientKeyOffer key_offer_;  // what the ClientHello says the client can verify
   // Client policy, no SNI: the upstream certificate's names decide, after the handshake.
   bool names_from_certificate_ = false;
-  bool minted_trusted_ = false;      // the client leg presents a leaf of the signing CA
+  bool minted_trusted_ = false;       // the client leg presents a leaf of the signing CA
   std::string not_inspected_reason_;  // set: decrypted but not inspected, for this reason
   SessionRecord record_;
   std::unique_ptr<SpliceRelay> splice_;

@@ -22,9 +22,9 @@
 
 #include "crypto/ossl.h"
 #include "crypto/result.h"
+#include "crypto/tls/client_context.h"
 #include "dataplane/proxy/proxy_engine.h"
 #include "dataplane/proxy/relay_leg.h"
-#include "crypto/tls/client_context.h"
 
 namespace vtps::proxy {
 

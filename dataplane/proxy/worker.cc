@@ -192,9 +192,10 @@ void Worker::run() {
     }
     // Telemetry's worker busy ratio: the time between epoll_wait calls (one clock read).
     const auto busy = std::chrono::steady_clock::now() - busy_from;
-    busy_ns_.store(busyNs() + static_cast<uint64_t>(
-                                  std::chrono::duration_cast<std::chrono::nanoseconds>(busy).count()),
-                   std::memory_order_relaxed);
+    busy_ns_.store(
+        busyNs() + static_cast<uint64_t>(
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(busy).count()),
+        std::memory_order_relaxed);
   }
 }
 

@@ -82,6 +82,7 @@ for ((i = 0; i < REQUESTS; i++)); do
 done
 in_cli curl -sS --max-time 10 "http://$E2E_SERVER_IP:443/hello" >/dev/null 2>&1 || true
 ssl_log_wait "$REQUESTS"
+in_app curl -sS --max-time 5 "http://127.0.0.1:$METRICS_PORT/metrics" >"$E2E_TMP/metrics-after.txt"
 
 e2e_check "the scraped series hold what the traffic did"
 prom_expect "new SSL connections (TLS + cleartext)" 'vtps_ssl_connections_accepted_total' \

@@ -233,6 +233,23 @@ class FirstbootTest(unittest.TestCase):
         self.assertIn("options root=UUID=x ro net.ifnames=0\n",
                       self.read("boot/efi/loader/entries/vtps.conf"))
 
+    def test_dpdk_segment_ports_are_given_to_vfio_pci_and_taken_back(self):
+        config = ("device: {dataplane: dpdk}\nsegments:\n"
+                  "  - {name: seg1, ports: [\"0000:00:04.0\", \"0000:00:05.0\"], profile: default}\n")
+        day0 = "#cloud-config\nvtps:\n  config: |\n" + "".join(
+            "    " + l + "\n" for l in config.splitlines())
+        src = self.source("user-data", day0)
+        r = self.firstboot(src)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for addr in ("0000:00:04.0", "0000:00:05.0"):
+            self.assertEqual(self.read(f"etc/driverctl.d/pci-{addr}"), "vfio-pci\n")
+        before = snapshot(self.root)
+        self.assertIn("vtps-firstboot: 0 changes\n", self.firstboot(src, "--force").stdout)
+        self.assertEqual(snapshot(self.root), before)
+        kernel = self.source("user-data2", "#cloud-config\nvtps:\n  config: |\n    device: {}\n")
+        self.assertEqual(self.firstboot(kernel).returncode, 0)
+        self.assertEqual(os.listdir(os.path.join(self.root, "etc/driverctl.d")), [])
+
     def test_invalid_day0_is_refused_and_nothing_is_written(self):
         before = snapshot(self.root)
         cases = {

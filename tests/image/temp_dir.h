@@ -39,7 +39,8 @@ inline std::string readAll(const std::string& path) {
   if (FILE* f = std::fopen(path.c_str(), "rb")) {
     char buf[65536];
     size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+      out.append(buf, n);
     std::fclose(f);
   }
   return out;

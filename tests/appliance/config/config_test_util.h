@@ -12,7 +12,8 @@ namespace vtps::config::test {
 // Every diagnostic of loading `yaml` as "t.yaml", formatted as the CLI prints them.
 inline std::vector<std::string> errorsOf(std::string_view yaml) {
   std::vector<std::string> out;
-  for (const Diagnostic& d : loadString(yaml, "t.yaml").diagnostics) out.push_back(d.str());
+  for (const Diagnostic& d : loadString(yaml, "t.yaml").diagnostics)
+    out.push_back(d.str());
   return out;
 }
 

@@ -12,9 +12,9 @@
 namespace vtps::config {
 namespace {
 
+using test::errorsOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using test::errorsOf;
 
 TEST(LoaderTest, LoadsEveryKeyOfFullYaml) {
   std::string path = std::string(VTPS_CONFIG_TESTDATA) + "/full.yaml";
@@ -220,12 +220,13 @@ TEST(LoaderTest, EnumValuesAreCheckedWithSuggestions) {
   mode: fast
   ssl-inspection: {over-threshold: blok}
 )"),
-      ElementsAre("t.yaml:2:14: error: device.dataplane: unknown dataplane \"dpkd\"; did you mean "
-                  "\"dpdk\"?",
-                  "t.yaml:3:9: error: device.mode: unknown mode \"fast\"; expected one of: "
-                  "standard, performance",
-                  "t.yaml:4:36: error: device.ssl-inspection.over-threshold: unknown over-threshold "
-                  "action \"blok\"; did you mean \"block\"?"));
+      ElementsAre(
+          "t.yaml:2:14: error: device.dataplane: unknown dataplane \"dpkd\"; did you mean "
+          "\"dpdk\"?",
+          "t.yaml:3:9: error: device.mode: unknown mode \"fast\"; expected one of: "
+          "standard, performance",
+          "t.yaml:4:36: error: device.ssl-inspection.over-threshold: unknown over-threshold "
+          "action \"blok\"; did you mean \"block\"?"));
 }
 
 TEST(LoaderTest, DuplicateKeysAreErrors) {
@@ -265,7 +266,8 @@ TEST(LoaderTest, DeepNestingIsRefusedBeforeParsing) {
               ElementsAre("t.yaml:1:110: error: nesting deeper than 100 levels (indentation or "
                           "brackets); refusing to parse"));
   std::string dashes;
-  for (int i = 0; i < 200; ++i) dashes += "- ";
+  for (int i = 0; i < 200; ++i)
+    dashes += "- ";
   EXPECT_THAT(errorsOf(dashes + "x\n"),
               ElementsAre("t.yaml:1:1: error: indentation deeper than 100 columns; refusing to "
                           "parse"));
@@ -274,9 +276,11 @@ TEST(LoaderTest, DeepNestingIsRefusedBeforeParsing) {
 TEST(LoaderTest, AliasExpansionIsBounded) {
   // 40 KB of text naming a 2000-entry domain list 2000 times: 4 million nodes if walked naively.
   std::string yaml = "ssl:\n  decryption-policies:\n    - &p {name: p, domains: &d [";
-  for (int i = 0; i < 2000; ++i) yaml += (i == 0 ? "a" : ", a");
+  for (int i = 0; i < 2000; ++i)
+    yaml += (i == 0 ? "a" : ", a");
   yaml += "]}\n";
-  for (int i = 0; i < 2000; ++i) yaml += "    - *p\n";
+  for (int i = 0; i < 2000; ++i)
+    yaml += "    - *p\n";
   auto errors = errorsOf(yaml);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_THAT(errors[0], HasSubstr(": error: the document expands to more than 1000000 nodes "
@@ -285,7 +289,8 @@ TEST(LoaderTest, AliasExpansionIsBounded) {
 
 TEST(LoaderTest, ErrorFloodIsCutShort) {
   std::string yaml = "device:\n  cores:\n    proxy: [";
-  for (int i = 0; i < 5000; ++i) yaml += (i == 0 ? "x" : ", x");
+  for (int i = 0; i < 5000; ++i)
+    yaml += (i == 0 ? "x" : ", x");
   yaml += "]\n";
   auto errors = errorsOf(yaml);
   ASSERT_EQ(errors.size(), 1001u);
@@ -294,13 +299,15 @@ TEST(LoaderTest, ErrorFloodIsCutShort) {
 
 TEST(LoaderTest, FileErrorsAreDiagnostics) {
   LoadResult missing = loadFileDiagnostics("/nonexistent/vtps.yaml");
-  EXPECT_EQ(missing.report(), "/nonexistent/vtps.yaml: error: cannot read: No such file or directory");
+  EXPECT_EQ(missing.report(),
+            "/nonexistent/vtps.yaml: error: cannot read: No such file or directory");
   auto dir = std::filesystem::temp_directory_path();
   EXPECT_EQ(loadFileDiagnostics(dir.string()).report(),
             dir.string() + ": error: cannot read: it is a directory");
   auto failed = loadFile("/nonexistent/vtps.yaml");
   ASSERT_FALSE(failed.ok());
-  EXPECT_EQ(failed.message(), "/nonexistent/vtps.yaml: error: cannot read: No such file or directory");
+  EXPECT_EQ(failed.message(),
+            "/nonexistent/vtps.yaml: error: cannot read: No such file or directory");
 }
 
 TEST(LoaderTest, OversizedFileIsRefused) {

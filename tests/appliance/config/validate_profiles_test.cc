@@ -8,9 +8,9 @@
 namespace vtps::config {
 namespace {
 
+using test::errorsOf;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using test::errorsOf;
 
 // Lines 1-13: one of each object that policies refer to.
 constexpr std::string_view kObjects = R"(ssl:

@@ -10,9 +10,9 @@
 namespace vtps::config {
 namespace {
 
+using test::errorsOf;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using test::errorsOf;
 
 TEST(ValidateTest, TrustStoreNamesAreAtMost64AllowedCharacters) {
   std::string ok64(64, 'a');
@@ -32,7 +32,8 @@ TEST(ValidateTest, DescriptionsAreAtMost512Characters) {
   std::string bad(513, 'd');
   // Characters, not bytes: 512 two-byte characters are still 512.
   std::string utf8;
-  for (int i = 0; i < 512; ++i) utf8 += "\xc3\xa9";
+  for (int i = 0; i < 512; ++i)
+    utf8 += "\xc3\xa9";
   auto errors = errorsOf("ssl:\n  trust-stores:\n    - {name: a, description: " + ok +
                          "}\n    - {name: b, description: " + bad +
                          "}\n    - {name: c, description: " + utf8 + "}\n");
@@ -263,7 +264,8 @@ TEST(ValidateTest, ClientProxySigningCertificateAndKeyLength) {
 
 TEST(ValidateTest, DecryptionPolicyDomainsAreAtMost4096HostnamesOrWildcards) {
   std::string ok = "[";
-  for (int i = 0; i < 4096; ++i) ok += (i == 0 ? "" : ",") + std::string("h") + std::to_string(i) + ".example";
+  for (int i = 0; i < 4096; ++i)
+    ok += (i == 0 ? "" : ",") + std::string("h") + std::to_string(i) + ".example";
   ok += "]";
   std::string too_many = ok.substr(0, ok.size() - 1) + ",one.more]";
   auto errors = errorsOf("ssl:\n  decryption-policies:\n    - {name: ok, domains: " + ok +
@@ -294,20 +296,21 @@ TEST(ValidateTest, DecryptionPolicyDomainsAreAtMost4096HostnamesOrWildcards) {
 }
 
 TEST(ValidateTest, SslInspectionConflictsWithVlanTranslationAsymmetricAndWebMode) {
-  EXPECT_THAT(errorsOf(R"(device:
+  EXPECT_THAT(
+      errorsOf(R"(device:
   vlan-translation: true
   asymmetric-network: true
   web-mode: true
 )"),
-              ElementsAre("t.yaml:2:21: error: device.vlan-translation: SSL inspection cannot run "
-                          "with VLAN translation; turn this off or disable "
-                          "device.ssl-inspection.server and .client",
-                          "t.yaml:3:23: error: device.asymmetric-network: SSL inspection cannot run "
-                          "with asymmetric network mode; turn this off or disable "
-                          "device.ssl-inspection.server and .client",
-                          "t.yaml:4:13: error: device.web-mode: SSL inspection cannot run with web "
-                          "mode; turn this off or disable device.ssl-inspection.server and "
-                          ".client"));
+      ElementsAre("t.yaml:2:21: error: device.vlan-translation: SSL inspection cannot run "
+                  "with VLAN translation; turn this off or disable "
+                  "device.ssl-inspection.server and .client",
+                  "t.yaml:3:23: error: device.asymmetric-network: SSL inspection cannot run "
+                  "with asymmetric network mode; turn this off or disable "
+                  "device.ssl-inspection.server and .client",
+                  "t.yaml:4:13: error: device.web-mode: SSL inspection cannot run with web "
+                  "mode; turn this off or disable device.ssl-inspection.server and "
+                  ".client"));
   EXPECT_THAT(errorsOf(R"(device:
   ssl-inspection: {server: false, client: false}
   vlan-translation: true

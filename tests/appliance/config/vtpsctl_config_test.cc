@@ -1,13 +1,12 @@
 // Drives the built vtpsctl for `config validate` and `truststore new|list|show|delete`: exit
 // codes, exact messages, and that a refused edit leaves the config file byte-for-byte unchanged.
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
@@ -59,7 +58,8 @@ class VtpsctlConfigTest : public ::testing::Test {
     std::vector<std::string> argv_s{VTPSCTL_PATH};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
-    for (std::string& a : argv_s) argv.push_back(a.data());
+    for (std::string& a : argv_s)
+      argv.push_back(a.data());
     argv.push_back(nullptr);
     fs::path out = dir_ / "stdout", err = dir_ / "stderr";
     posix_spawn_file_actions_t actions;
@@ -95,8 +95,10 @@ class VtpsctlConfigTest : public ::testing::Test {
 };
 
 TEST_F(VtpsctlConfigTest, ValidateAcceptsAValidFileWithItsKeystoreReferences) {
-  for (const char* cert : {"web1", "web1-alt", "mail", "corp-signing"}) addCert(cert);
-  for (const char* ca : {"internal-root", "partner root"}) addCa(ca);
+  for (const char* cert : {"web1", "web1-alt", "mail", "corp-signing"})
+    addCert(cert);
+  for (const char* ca : {"internal-root", "partner root"})
+    addCa(ca);
   Outcome r = vtpsctl({"--store", store_.string(), "config", "validate", full()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, full() + ": OK\n");
@@ -110,15 +112,20 @@ TEST_F(VtpsctlConfigTest, ValidateReportsMissingKeystoreReferences) {
   Outcome r = vtpsctl({"--store", store_.string(), "config", "validate", full()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, full() + ":36:28: error: ssl.server-proxies[0].certificates[1]: certificate "
-                            "\"web1-alt\" is not in the keystore\n" +
-                       full() + ":50:28: error: ssl.client-proxies[0].signing-certificate: "
-                                "certificate \"corp-signing\" is not in the keystore\n" +
-                       full() + ":65:28: error: ssl.client-proxies[1].signing-certificate: "
-                                "certificate \"corp-signing\" is not in the keystore\n" +
-                       full() + ":72:40: error: ssl.trust-stores[0].ca-certificates[1]: CA "
-                                "certificate \"partner root\" is not in the keystore\n");
-  Outcome skipped = vtpsctl({"--store", store_.string(), "config", "validate", "--no-keystore", full()});
+  EXPECT_EQ(r.err, full() +
+                       ":36:28: error: ssl.server-proxies[0].certificates[1]: certificate "
+                       "\"web1-alt\" is not in the keystore\n" +
+                       full() +
+                       ":50:28: error: ssl.client-proxies[0].signing-certificate: "
+                       "certificate \"corp-signing\" is not in the keystore\n" +
+                       full() +
+                       ":65:28: error: ssl.client-proxies[1].signing-certificate: "
+                       "certificate \"corp-signing\" is not in the keystore\n" +
+                       full() +
+                       ":72:40: error: ssl.trust-stores[0].ca-certificates[1]: CA "
+                       "certificate \"partner root\" is not in the keystore\n");
+  Outcome skipped =
+      vtpsctl({"--store", store_.string(), "config", "validate", "--no-keystore", full()});
   EXPECT_EQ(skipped.exit_code, 0);
   EXPECT_EQ(skipped.out, full() + ": OK\n");
 }
@@ -130,14 +137,17 @@ TEST_F(VtpsctlConfigTest, ValidatePrintsEveryErrorAndExits1) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   std::string f = bad.string();
-  EXPECT_EQ(r.err, f + ":2:9: error: device.mode: unknown mode \"turbo\"; expected one of: "
+  EXPECT_EQ(r.err, f +
+                       ":2:9: error: device.mode: unknown mode \"turbo\"; expected one of: "
                        "standard, performance\n" +
-                       f + ":3:13: error: device.web-mode: SSL inspection cannot run with web "
-                           "mode; turn this off or disable device.ssl-inspection.server and "
-                           ".client\n" +
-                       f + ":6:13: error: ssl.trust-stores[0].name: \"a/b\" contains \"/\"; trust "
-                           "store names may contain only letters, digits, underscore, hyphen and "
-                           "space\n");
+                       f +
+                       ":3:13: error: device.web-mode: SSL inspection cannot run with web "
+                       "mode; turn this off or disable device.ssl-inspection.server and "
+                       ".client\n" +
+                       f +
+                       ":6:13: error: ssl.trust-stores[0].name: \"a/b\" contains \"/\"; trust "
+                       "store names may contain only letters, digits, underscore, hyphen and "
+                       "space\n");
 }
 
 TEST_F(VtpsctlConfigTest, ValidateUsageErrorsExit2) {
@@ -146,8 +156,8 @@ TEST_F(VtpsctlConfigTest, ValidateUsageErrorsExit2) {
   EXPECT_EQ(vtpsctl({"config"}).exit_code, 2);
   Outcome missing = vtpsctl({"config", "validate", (dir_ / "none.yaml").string()});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_EQ(missing.err, (dir_ / "none.yaml").string() +
-                             ": error: cannot read: No such file or directory\n");
+  EXPECT_EQ(missing.err,
+            (dir_ / "none.yaml").string() + ": error: cannot read: No such file or directory\n");
 }
 
 TEST_F(VtpsctlConfigTest, TrustStoreNewAddsTheStoreAndKeepsABackup) {
@@ -156,8 +166,8 @@ TEST_F(VtpsctlConfigTest, TrustStoreNewAddsTheStoreAndKeepsABackup) {
   addCa("internal-root");
   addCa("partner root");
   Outcome r = vtpsctl({"--config", config.string(), "--store", store_.string(), "truststore", "new",
-                   "corp store", "--description", "Corporate roots", "--no-default-ca", "--ca",
-                   "internal-root", "--ca", "partner root"});
+                       "corp store", "--description", "Corporate roots", "--no-default-ca", "--ca",
+                       "internal-root", "--ca", "partner root"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "trust store \"corp store\" added to " + config.string() + "\n");
   EXPECT_EQ(slurp(config.string() + ".bak"), before);

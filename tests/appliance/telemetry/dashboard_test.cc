@@ -119,7 +119,8 @@ TEST(DashboardTest, TheCheckReportsAMisspelledMetric) {
 
 TEST(DashboardTest, HasTheDocumentsTrafficGraphsAndTheTroubleshootingCounters) {
   std::set<std::string> titles;
-  for (const auto& panel : dashboard()["panels"])
+  const nlohmann::json board = dashboard();
+  for (const auto& panel : board["panels"])
     titles.insert(panel["title"].get<std::string>());
   for (const char* title :
        {"SSL Decrypted Traffic", "New SSL Connection Rate", "Active SSL Connection Rate",
@@ -132,10 +133,9 @@ TEST(MetricsDocTest, DocumentsEveryFamilyWithItsTypeAndLabels) {
   const std::string doc = readFile(VTPS_SOURCE_DIR "/docs/metrics.md");
   ASSERT_FALSE(doc.empty());
   for (const MetricInfo& info : metricCatalog()) {
-    std::string labels = info.labels.empty() ? "" : std::string(info.labels);
-    size_t comma;
-    while ((comma = labels.find(',')) != std::string::npos)
-      labels.replace(comma, 1, ", ");
+    std::string labels;
+    for (char c : info.labels)
+      labels += c == ',' ? std::string(", ") : std::string(1, c);
     const std::string row = "| `" + std::string(info.name) + "` | " +
                             std::string(toString(info.kind)) + " | " + labels + " |";
     EXPECT_NE(doc.find(row), std::string::npos) << "docs/metrics.md lacks the row " << row;

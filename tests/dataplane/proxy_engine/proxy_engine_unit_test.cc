@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "crypto/keystore.h"
+#include "dataplane/proxy/domain_exclusions.h"
 #include "dataplane/proxy/proxy_counters.h"
 #include "dataplane/proxy/proxy_engine.h"
 #include "dataplane/proxy/runtime_snapshot.h"
@@ -219,6 +220,118 @@ TEST_F(RuntimeSnapshotTest, RefusesAPolicyNamingAnUnknownProxyAndAMissingCertifi
   auto missing = RuntimeSnapshot::build(cfg, *keystore_);
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(missing.message(), StartsWith("server proxy web: certificate absent: "));
+}
+
+// A client policy config around the keystore's signing certificate "corp" and CA "pub".
+std::shared_ptr<config::Config> clientConfig(const std::string& keystore_dir) {
+  auto cfg = std::make_shared<config::Config>();
+  cfg->device.keystore = keystore_dir;
+  config::ClientProxy out;
+  out.name = "out";
+  out.signing_certificate = "corp";
+  out.detection_ports = {config::PortRange{443, 443}, config::PortRange{8443, 8444}};
+  cfg->client_proxies = {out};
+  config::TrustStore store;
+  store.name = "lab";
+  store.include_default_ca = false;
+  store.ca_certificates = {"pub"};
+  cfg->trust_stores = {store};
+  config::DecryptionPolicy privacy;
+  privacy.name = "privacy";
+  privacy.domains = {"*.bank.example"};
+  cfg->decryption_policies = {privacy};
+  for (const char* profile_name : {"p1", "p2"}) {
+    config::Profile p;
+    p.name = profile_name;
+    config::SslClientPolicy policy;
+    policy.name = std::string(profile_name) + "-out";
+    policy.client_proxy = "out";
+    policy.trust_store = "lab";
+    policy.decryption_policy = "privacy";
+    p.ssl_client_policies = {policy};
+    cfg->profiles.push_back(p);
+  }
+  return cfg;
+}
+
+class ClientSnapshotTest : public RuntimeSnapshotTest {
+ protected:
+  void SetUp() override {
+    RuntimeSnapshotTest::SetUp();
+    crypto::NewSigningOptions signing;
+    signing.subject.cn = "corp signing";
+    signing.key = crypto::KeySpec{crypto::KeyAlgorithm::kEc, 0, "prime256v1"};
+    ASSERT_TRUE(keystore_->createSigningCertificate("corp", signing).ok());
+    testing::TestCert ca = testing::makeCert(dir_, "pub.test", "ec");
+    crypto::CertificateInput input;
+    input.cert_bytes = ca.cert_pem;
+    input.cert_source = "pub.pem";
+    ASSERT_TRUE(keystore_->importCa("pub", input).ok());
+    mint::KeyPoolOptions pool;
+    pool.ecdsa_p256 = {1, 1};
+    pool.rsa_2048 = {1, 1};
+    auto mint = MintServices::create(pool, mint::MintCacheOptions{16, 1});
+    ASSERT_TRUE(mint.ok()) << mint.message();
+    auto store = ExclusionStore::open(dir_ + "/exclusions.json", {});
+    ASSERT_TRUE(store.ok()) << store.message();
+    services_ = ClientServices{std::move(*mint), std::move(*store)};
+  }
+  ClientServices services_;
+};
+
+TEST_F(ClientSnapshotTest, ResolvesClientPoliciesByDetectionPortAfterServerPolicies) {
+  auto cfg = clientConfig(dir_ + "/keystore");
+  cfg->server_proxies = {proxy("web", cidr(10, 0, 0, 5, 32), 443, 443, "one.test")};
+  cfg->profiles[0].ssl_server_policies = {profile("x", "web-in", "web").ssl_server_policies[0]};
+  auto snapshot = RuntimeSnapshot::build(cfg, *keystore_, services_);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.message();
+  const RuntimeSnapshot& s = **snapshot;
+  ASSERT_EQ(s.clientProxies().size(), 1u);
+  const ClientProxyRuntime& out = *s.clientProxies()[0];
+  EXPECT_EQ(out.cas.signing->name(), "corp");
+  EXPECT_EQ(out.cas.untrusted->name(), "Untrusted Server CA");
+  EXPECT_EQ(sk_X509_num(out.signing_chain.get()), 0) << "a self-signed signing CA is not sent";
+  ASSERT_NE(s.matchClient(8444), nullptr);
+  EXPECT_EQ(s.matchClient(8444)->policy->name, "p1-out");  // first profile in config order
+  EXPECT_EQ(s.matchClient(8444)->decryption->name(), "privacy");
+  EXPECT_EQ(s.matchClient(8445), nullptr);
+  // The engine asks for the server policy first; the client policy is for everything else.
+  EXPECT_NE(s.matchServer(cidr(10, 0, 0, 5, 32).address, 443), nullptr);
+  EXPECT_EQ(s.matchServer(cidr(10, 0, 0, 6, 32).address, 443), nullptr);
+  EXPECT_NE(s.matchClient(443), nullptr);
+}
+
+TEST_F(ClientSnapshotTest, RefusesMissingReferencesAndServices) {
+  auto cfg = clientConfig(dir_ + "/keystore");
+  auto no_services = RuntimeSnapshot::build(cfg, *keystore_);
+  ASSERT_FALSE(no_services.ok());
+  EXPECT_EQ(no_services.message(), "SSL client policies need the mint and exclusion services");
+
+  auto bad_store = std::make_shared<config::Config>(*cfg);
+  bad_store->profiles[1].ssl_client_policies[0].trust_store = "nope";
+  auto store = RuntimeSnapshot::build(bad_store, *keystore_, services_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.message(), "profile p2: SSL client policy p2-out: no trust store named nope");
+
+  auto bad_ca = std::make_shared<config::Config>(*cfg);
+  bad_ca->trust_stores[0].ca_certificates = {"absent"};
+  auto ca = RuntimeSnapshot::build(bad_ca, *keystore_, services_);
+  ASSERT_FALSE(ca.ok());
+  EXPECT_THAT(ca.message(), StartsWith("trust store lab: CA absent: "));
+
+  auto not_a_ca = std::make_shared<config::Config>(*cfg);
+  not_a_ca->client_proxies[0].signing_certificate = "one.test";
+  auto signing = RuntimeSnapshot::build(not_a_ca, *keystore_, services_);
+  ASSERT_FALSE(signing.ok());
+  EXPECT_THAT(signing.message(), StartsWith("client proxy out: signing CA one.test: "));
+
+  auto categories = std::make_shared<config::Config>(*cfg);
+  categories->decryption_policies[0].categories = {"financial"};
+  auto category = RuntimeSnapshot::build(categories, *keystore_, services_);
+  ASSERT_FALSE(category.ok());
+  EXPECT_EQ(category.message(),
+            "decryption policy privacy: category \"financial\" is in no category list "
+            "(ssl.category-files)");
 }
 
 class NullSink : public EventSink {

@@ -32,6 +32,9 @@ client_leaf() {
   printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n' \
     >"$d/$name.ext"
   printf 'extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:%s\n' "$cn" >>"$d/$name.ext"
+  # The CA/Browser Forum domain-validated policy, which minted leaves do not carry: a client
+  # that insists on it (pinned_client) accepts the origin and rejects the proxy.
+  printf 'certificatePolicies=2.23.140.1.2.1\n' >>"$d/$name.ext"
   openssl ca -batch -notext -config "$d/ca.cnf" -cert "$d/public-ca.crt" -keyfile "$d/public-ca.key" \
     -in "$d/$name.csr" -out "$d/$name.crt" -extfile "$d/$name.ext" "$@" 2>/dev/null
 }
@@ -98,6 +101,8 @@ client_server_block() {
 
 client_origin_start() {
   origin_write_content
+  printf '<!DOCTYPE html><html><head><title>vtps e2e</title></head><body><p id="greeting">%s</p></body></html>\n' \
+    "hello through vtps" >"$E2E_TMP/www/page.html"
   local d=$E2E_TMP/nginx host
   mkdir -p "$d"
   # The RSA-1024 host must load at all: OpenSSL's default security level refuses its key.
@@ -107,6 +112,7 @@ client_origin_start() {
     printf 'worker_processes 1;\ndaemon off;\nuser root;\n'
     printf 'pid %s/nginx.pid;\nerror_log %s/error.log info;\n' "$d" "$d"
     printf 'events { worker_connections 1024; }\nhttp {\n'
+    printf '  types { text/html html; }\n  default_type application/octet-stream;\n'
     # shellcheck disable=SC2016
     printf '  log_format e2e '\''$remote_addr $ssl_server_name "$request" $status $server_protocol'\'';\n'
     printf '  access_log %s/access.log e2e;\n' "$d"
@@ -213,6 +219,16 @@ ccurl_issuer() {
   shift
   [ "$host" = mtls.test ] && url="https://mtls.test:8443/"
   ccurl "$host" -v -o /dev/null "$@" "$url" 2>&1 | sed -n 's/^\*  issuer: .*CN=//p' | head -n 1
+}
+
+# pinned_client HOST: an openssl client that behaves like an application with a pinned
+# certificate: it trusts the CAs but also requires the origin's certificate policy, which a
+# minted leaf lacks, so it rejects the proxy's certificate with alert certificate_unknown (46),
+# OpenSSL's alert for a failed policy check. Succeeds (exit 0) when the handshake verified.
+pinned_client() {
+  in_cli openssl s_client -connect "$E2E_SERVER_IP:443" -servername "$1" \
+    -CAfile "$E2E_TMP/pki/client-trust.pem" -verify_return_error -policy_check \
+    -explicit_policy -policy 2.23.140.1.2.1 </dev/null >"$E2E_TMP/pinned.out" 2>&1
 }
 
 failed_log_count() { jq -s 'length' "$E2E_LOG_DIR/failed.log"; }
