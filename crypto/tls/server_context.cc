@@ -195,8 +195,8 @@ Result<ossl::SslPtr> newAcceptSsl(std::string_view what, SSL_CTX* ctx, bool down
   if (alpn) {
     auto wire = detail::encodeAlpn(what, detail::effectiveAlpn(*alpn, downgrade));
     if (!wire) return wire.error();
-    auto attached =
-        detail::attach(ssl.get(), std::make_unique<SessionAlpn>(std::move(*wire)), what);
+    auto attached = detail::attach(
+        ssl.get(), std::make_unique<SessionAlpn>(SessionAlpn{std::move(*wire)}), what);
     if (!attached) return attached.error();
   }
   return ssl;
