@@ -65,6 +65,7 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(const tls::ClientContext&
   }
   SSL_set_mode(ssl->get(), kSslModes);
   std::unique_ptr<TlsSession> session(new TlsSession(upstream.name(), std::move(*ssl)));
+  session->watch(session->server_.get());
   session->up_.to = session->server_.get();
   session->up_.direction = Direction::kClientToServer;
   session->down_.from = session->server_.get();
@@ -84,6 +85,7 @@ Status TlsSession::attachClientLeg(ossl::SslPtr ssl, int client_fd) {
   }
   SSL_set_mode(ssl.get(), kSslModes);
   client_ = std::move(ssl);
+  watch(client_.get());
   up_.from = client_.get();
   down_.to = client_.get();
   return {};

@@ -95,6 +95,10 @@ prom_expect "client-leg TLS 1.3 handshakes" \
   'sum(vtps_ssl_handshakes_total{side="client",version="TLSv1.3",result="success"})' "$REQUESTS"
 prom_expect "server-leg handshakes timed" \
   'vtps_ssl_handshake_duration_seconds_count{side="server"}' "$REQUESTS"
+prom_expect "mean server-leg handshake below 5 s (the clock starts with the handshake)" \
+  'vtps_ssl_handshake_duration_seconds_sum{side="server"} / vtps_ssl_handshake_duration_seconds_count{side="server"} < bool 5' 1
+prom_expect "mean client-leg handshake below 5 s" \
+  'vtps_ssl_handshake_duration_seconds_sum{side="client"} / vtps_ssl_handshake_duration_seconds_count{side="client"} < bool 5' 1
 prom_expect "sessions open now" 'vtps_ssl_sessions_active' 0
 prom_expect "troubleshooting counter tcpUpstreamConnected" \
   'vtps_np_stats_total{group="npTcpProxyStats",stat="tcpUpstreamConnected"}' "$REQUESTS"

@@ -49,14 +49,14 @@ TEST(MetricsConfigTest, DefaultsToPlainHttpWithoutAuth) {
 TEST(MetricsConfigTest, RejectsOldTlsAndIncompleteOrMalformedAuth) {
   EXPECT_EQ(errorsOf("device:\n  metrics: {min-tls: TLSv1.1}\n"),
             std::vector<std::string>{
-                "t.yaml:2:29: error: device.metrics.min-tls: must be TLSv1.2 or TLSv1.3 (the "
+                "t.yaml:2:22: error: device.metrics.min-tls: must be TLSv1.2 or TLSv1.3 (the "
                 "metrics endpoint offers nothing older)"});
   EXPECT_EQ(errorsOf("device:\n  metrics:\n    basic-auth: {user: prom}\n"),
-            std::vector<std::string>{"t.yaml:1:1: error: device.metrics.basic-auth: needs both "
+            std::vector<std::string>{"t.yaml:3:17: error: device.metrics.basic-auth: needs both "
                                      "user and password-sha256, or neither"});
   EXPECT_EQ(
       errorsOf("device:\n  metrics:\n    basic-auth: {user: prom, password-sha256: ABC}\n"),
-      std::vector<std::string>{"t.yaml:3:50: error: device.metrics.basic-auth.password-sha256: "
+      std::vector<std::string>{"t.yaml:3:47: error: device.metrics.basic-auth.password-sha256: "
                                "must be 64 lowercase hex digits (the SHA-256 of the password)"});
 }
 

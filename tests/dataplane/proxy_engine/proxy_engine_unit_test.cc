@@ -319,11 +319,11 @@ TEST_F(ClientSnapshotTest, RefusesMissingReferencesAndServices) {
   ASSERT_FALSE(ca.ok());
   EXPECT_THAT(ca.message(), StartsWith("trust store lab: CA absent: "));
 
-  auto not_a_ca = std::make_shared<config::Config>(*cfg);
-  not_a_ca->client_proxies[0].signing_certificate = "one.test";
-  auto signing = RuntimeSnapshot::build(not_a_ca, *keystore_, services_);
+  auto no_signing = std::make_shared<config::Config>(*cfg);
+  no_signing->client_proxies[0].signing_certificate = "absent";
+  auto signing = RuntimeSnapshot::build(no_signing, *keystore_, services_);
   ASSERT_FALSE(signing.ok());
-  EXPECT_THAT(signing.message(), StartsWith("client proxy out: signing CA one.test: "));
+  EXPECT_THAT(signing.message(), StartsWith("client proxy out: signing certificate absent: "));
 
   auto categories = std::make_shared<config::Config>(*cfg);
   categories->decryption_policies[0].categories = {"financial"};

@@ -18,6 +18,7 @@
 
 E2E_SIGNING_CN="vtps-e2e Signing CA"
 E2E_PUBLIC_CN="vtps-e2e Public CA"
+# shellcheck disable=SC2034  # read by the cases
 E2E_UNTRUSTED_CN="Untrusted Server CA"
 E2E_HOSTS_GOOD=(good.test excluded.test www.wild.test policy.test pinned.test)
 
