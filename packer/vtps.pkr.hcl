@@ -60,6 +60,7 @@ source "qemu" "vtps" {
   disk_image       = true
   use_backing_file = false
   format           = "qcow2"
+  disk_size        = "4096M" # the base image's size; instances grow it (cloud-init growpart)
   disk_interface   = "virtio"
   disk_compression = true
   skip_compaction  = false

@@ -102,7 +102,7 @@ void SessionFilter::openStages() {
     if (q.action() == QuarantineAction::kRedirect && !flow_.tls) {
       quarantine_redirect_ = true;
     } else {
-      return blockQuarantined(true);
+      return blockQuarantined(std::nullopt);
     }
   }
   const auto& rules = pipeline_->rulesFor(flow_.profile);
@@ -123,7 +123,8 @@ void SessionFilter::applyTrafficManagement() {
     case TrafficAction::kBlock: {
       c.add(FilterCounters::kTmBlocked);
       c.add(FilterCounters::kActionBlock);
-      FilterEvent e = baseEvent(FilterLog::kBlock, FilterStage::kTrafficManagement, true, nullptr);
+      FilterEvent e =
+          baseEvent(FilterLog::kBlock, FilterStage::kTrafficManagement, std::nullopt, nullptr);
       e.action = "block";
       e.filter = f->name;
       e.reason = "traffic-management " + f->name;
@@ -144,7 +145,7 @@ void SessionFilter::applyTrafficManagement() {
   }
 }
 
-void SessionFilter::blockQuarantined(bool to_server) {
+void SessionFilter::blockQuarantined(std::optional<bool> to_server) {
   runtime_->counters.add(FilterCounters::kQuarantineBlocked);
   runtime_->counters.add(FilterCounters::kActionBlock);
   FilterEvent e = baseEvent(FilterLog::kBlock, FilterStage::kQuarantine, to_server, nullptr);
@@ -158,9 +159,10 @@ void SessionFilter::blockQuarantined(bool to_server) {
 void SessionFilter::checkIpAndDns() {
   const ReputationDb& rep = pipeline_->reputation();
   for (uint32_t ip : {flow_.tuple.client_ip, flow_.tuple.server_ip}) {
-    if (checkReputation(rep.lookupIp(ip), true, nullptr)) return;
+    if (checkReputation(rep.lookupIp(ip), std::nullopt, nullptr)) return;
   }
-  if (flow_.tls && !flow_.sni.empty()) checkReputation(rep.lookupDns(flow_.sni), true, nullptr);
+  if (flow_.tls && !flow_.sni.empty())
+    checkReputation(rep.lookupDns(flow_.sni), std::nullopt, nullptr);
 }
 
 const SessionVerdict& SessionFilter::inspect(bool to_server, std::span<const uint8_t> data) {
@@ -238,7 +240,7 @@ bool SessionFilter::onHttpBody(bool to_server, const HttpMessage& m) {
   return mode_ == Mode::kInspect;
 }
 
-bool SessionFilter::checkReputation(std::optional<ReputationHit> hit, bool to_server,
+bool SessionFilter::checkReputation(std::optional<ReputationHit> hit, std::optional<bool> to_server,
                                     const HttpMessage* m) {
   const ReputationDb& rep = pipeline_->reputation();
   if (!hit || hit->score < rep.notifyThreshold()) return false;
@@ -397,8 +399,8 @@ void SessionFilter::block(std::string reason, bool reset) {
   verdict_.reset = reset;
 }
 
-FilterEvent SessionFilter::baseEvent(FilterLog log, FilterStage stage, bool to_server,
-                                     const HttpMessage* m) const {
+FilterEvent SessionFilter::baseEvent(FilterLog log, FilterStage stage,
+                                     std::optional<bool> to_server, const HttpMessage* m) const {
   FilterEvent e;
   e.time_unix_ms = nowUnixMs();
   e.log = log;
@@ -411,7 +413,7 @@ FilterEvent SessionFilter::baseEvent(FilterLog log, FilterStage stage, bool to_s
   e.client_port = flow_.tuple.client_port;
   e.server_address = formatIpv4(flow_.tuple.server_ip);
   e.server_port = flow_.tuple.server_port;
-  e.direction = to_server ? "client-to-server" : "server-to-client";
+  if (to_server) e.direction = *to_server ? "client-to-server" : "server-to-client";
   if (m != nullptr && m->request) {
     e.http_method = m->method;
     e.http_host = m->host;

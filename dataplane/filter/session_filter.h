@@ -60,19 +60,21 @@ class SessionFilter {
 
   void openStages();
   void applyTrafficManagement();
-  void blockQuarantined(bool to_server);
+  // Session-level decisions (at open) have no direction: to_server is nullopt.
+  void blockQuarantined(std::optional<bool> to_server);
   void checkIpAndDns();
   void inspectStream(bool to_server, std::span<const uint8_t> data);
   void inspectHttp(bool to_server, std::span<const uint8_t> data);
   bool onHttpHeaders(bool to_server, const HttpMessage& m);
   bool onHttpBody(bool to_server, const HttpMessage& m);
-  bool checkReputation(std::optional<ReputationHit> hit, bool to_server, const HttpMessage* m);
+  bool checkReputation(std::optional<ReputationHit> hit, std::optional<bool> to_server,
+                       const HttpMessage* m);
   void applySignatures(bool to_server, const HttpMessage* m);
   void recordTrace(bool to_server, std::span<const uint8_t> data);
   void startTrace(uint32_t sid);
   void finishTrace();
   void block(std::string reason, bool reset);
-  FilterEvent baseEvent(FilterLog log, FilterStage stage, bool to_server,
+  FilterEvent baseEvent(FilterLog log, FilterStage stage, std::optional<bool> to_server,
                         const HttpMessage* m) const;
   void emit(const FilterEvent& e);
 

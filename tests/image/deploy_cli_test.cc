@@ -63,10 +63,12 @@ class DeployCliTest : public ::testing::Test {
     return r;
   }
 
-  std::vector<std::string> spec(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"--image",          image_,        "--state-dir",
-                                  dir_.file("state"), "--host-cpus", "4-7",
-                                  "--emulator-cpus",  "0",           "--data-port",
+  // CLI11 takes each single-valued option once, so the pinning is a parameter, not an extra.
+  std::vector<std::string> spec(std::string host_cpus = "4-7", std::string emulator_cpus = "0",
+                                std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"--image",          image_,    "--state-dir",
+                                  dir_.file("state"), "--host-cpus", host_cpus,
+                                  "--emulator-cpus",  emulator_cpus, "--data-port",
                                   "bridge:br-seg1a",  "--data-port", "vf:0000:3b:02.1,vlan=10"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
@@ -103,11 +105,11 @@ TEST_F(DeployCliTest, RefusalsNameTheProblem) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
             "vtpsctl: performance mode pins every vCPU to a host core: --host-cpus is required\n");
-  r = vtpsctl(with({"xml"}, spec({"--vcpus", "3"})));
+  r = vtpsctl(with({"xml"}, spec("4-7", "0", {"--vcpus", "3"})));
   EXPECT_EQ(r.err, "vtpsctl: --vcpus 3: the config's cores need 4 vCPUs\n");
-  r = vtpsctl(with({"xml"}, spec({"--emulator-cpus", "5"})));
+  r = vtpsctl(with({"xml"}, spec("4-7", "5")));
   EXPECT_EQ(r.err, "vtpsctl: --emulator-cpus: host CPU 5 is also pinned to a vCPU\n");
-  r = vtpsctl(with({"xml"}, spec({"--data-port", "vf:0000:3b:02.1,vlan=0"})));
+  r = vtpsctl(with({"xml"}, spec("4-7", "0", {"--data-port", "vf:0000:3b:02.1,vlan=0"})));
   EXPECT_EQ(r.err, "vtpsctl: data port \"vf:0000:3b:02.1,vlan=0\": vlan must be 1..4094\n");
   r = vtpsctl({"xml", "--image", image_, "--mode", "standard", "--mgmt", "nat:x"});
   EXPECT_EQ(r.err,
@@ -126,7 +128,8 @@ TEST_F(DeployCliTest, StandardModeNeedsNoPinning) {
 }
 
 TEST_F(DeployCliTest, ScaleAndStatusAgainstTheTestDriver) {
-  Outcome r = vtpsctl(with({"--connect", "test:///default", "scale", "--count", "2"}, spec()));
+  Outcome r =
+      vtpsctl(with({"--connect", "test:///default", "scale", "--count", "2"}, spec("4-11")));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "running vtps-1\nrunning vtps-2\n");
   EXPECT_NE(readAll(dir_.file("state") + "/vtps-2-seed.iso").find("instance-id: vtps-2"),

@@ -193,6 +193,7 @@ TEST_F(PipelineTest, TrafficManagementBlockBeatsSignaturePassFirstMatchWins) {
   ASSERT_EQ(sink_.events.size(), 1u);
   EXPECT_EQ(sink_.events[0].stage, FilterStage::kTrafficManagement);
   EXPECT_EQ(sink_.events[0].filter, "no-admin-net");
+  EXPECT_EQ(sink_.events[0].direction, "");  // decided for the session, not for a piece
 }
 
 TEST_F(PipelineTest, SignaturePassBeatsSignatureDropOfTheSameRequest) {
