@@ -66,7 +66,7 @@ class DeployCliTest : public ::testing::Test {
   // CLI11 takes each single-valued option once, so the pinning is a parameter, not an extra.
   std::vector<std::string> spec(std::string host_cpus = "4-7", std::string emulator_cpus = "0",
                                 std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"--image",          image_,    "--state-dir",
+    std::vector<std::string> args{"--image",          image_,        "--state-dir",
                                   dir_.file("state"), "--host-cpus", host_cpus,
                                   "--emulator-cpus",  emulator_cpus, "--data-port",
                                   "bridge:br-seg1a",  "--data-port", "vf:0000:3b:02.1,vlan=10"};
