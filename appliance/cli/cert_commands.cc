@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "appliance/cli/context.h"
+#include "appliance/mgmt/keystore_ops.h"
 #include "crypto/file_util.h"
 #include "crypto/keystore.h"
 #include "crypto/ossl.h"
@@ -463,14 +464,9 @@ void addDeleteRefresh(CLI::App* cert, Context& ctx) {
     runCommand(ctx, [&]() -> Status {
       auto cfg = ctx.loadConfig();
       if (!cfg.ok()) return fail("delete certificate", *name, cfg.error());
-      auto refs = cfg.value()->referencedCertificates();
-      if (std::find(refs.begin(), refs.end(), *name) != refs.end()) {
-        return Error{"delete certificate " + *name + ": the configuration " + ctx.configPath() +
-                     " references it; remove the reference first"};
-      }
       auto ks = openKeystore(ctx);
       if (!ks.ok()) return ks.error();
-      VTPS_RETURN_IF_ERROR(ks.value()->deleteCertificate(*name));
+      VTPS_RETURN_IF_ERROR(mgmt::deleteCertificateChecked(**ks, **cfg, ctx.configPath(), *name));
       std::cout << "deleted " << *name << '\n';
       return {};
     });
@@ -563,14 +559,9 @@ void addCaDelete(CLI::App* ca, Context& ctx) {
     runCommand(ctx, [&]() -> Status {
       auto cfg = ctx.loadConfig();
       if (!cfg.ok()) return fail("delete CA certificate", *name, cfg.error());
-      auto refs = cfg.value()->referencedCas();
-      if (std::find(refs.begin(), refs.end(), *name) != refs.end()) {
-        return Error{"delete CA certificate " + *name + ": the configuration " + ctx.configPath() +
-                     " references it in a trust store; remove the reference first"};
-      }
       auto ks = openKeystore(ctx);
       if (!ks.ok()) return ks.error();
-      VTPS_RETURN_IF_ERROR(ks.value()->deleteCa(*name));
+      VTPS_RETURN_IF_ERROR(mgmt::deleteCaChecked(**ks, **cfg, ctx.configPath(), *name));
       std::cout << "deleted CA certificate " << *name << '\n';
       return {};
     });

@@ -12,6 +12,7 @@
 #include "appliance/config/loader.h"
 #include "appliance/config/validate.h"
 #include "crypto/keystore.h"
+#include "dataplane/filter/filter_config.h"
 
 namespace vtps::cli {
 namespace {
@@ -32,6 +33,8 @@ bool storeHas(const std::string& dir, std::string_view subdir, std::string_view 
 
 void validateFile(Context& ctx, const std::string& file, bool skip_keystore) {
   config::LoadResult result = config::loadFileDiagnostics(file);
+  // Address and port groups of filters.* need the rule parser (the filter engine's).
+  if (result.ok()) result.diagnostics = filter::checkFilterGroups(*result.config);
   if (!result.ok()) {
     std::cerr << result.report() << '\n';
     ctx.exit_code = kExitRefused;

@@ -24,6 +24,9 @@ struct Context {
   std::string config_path;  // --config; empty: the default path, if it exists
   std::string socket_path;  // --socket
   std::string store_dir;    // --store; overrides device.keystore
+  std::string remote_url;   // --remote: a remote appliance's REST API instead of the socket
+  std::string token_file;   // --token-file: the API token for --remote
+  std::string remote_ca;    // --remote-ca: certificate to trust for --remote
   // Set by the selected subcommand's callback; main() returns it.
   int exit_code = kExitOk;
 
@@ -50,5 +53,9 @@ void addTrustStoreCommands(CLI::App& app, Context& ctx);  // truststore … (tru
 void addDaemonCommands(CLI::App& app, Context& ctx);      // status, show, debug, config apply
 void addExclusionCommands(CLI::App& app, Context& ctx);  // exclusions …    (exclusion_commands.cc)
 void addDeployCommands(CLI::App& app, Context& ctx);     // deploy …        (deploy_commands.cc)
+// config export|history|rollback, display conf running, user|role|group|token … (mgmt_commands.cc)
+void addManagementCommands(CLI::App& app, Context& ctx);
+void addFilterCommands(CLI::App& app, Context& ctx);     // show filters [top] (filter_commands.cc)
+void addDataplaneCommands(CLI::App& app, Context& ctx);  // show dataplane (dataplane_commands.cc)
 
 }  // namespace vtps::cli

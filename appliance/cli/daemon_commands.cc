@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "appliance/cli/context.h"
+#include "appliance/cli/daemon_call.h"
+#include "appliance/daemon/crypto_setup.h"
 #include "appliance/mgmt/control_client.h"
 #include "crypto/file_util.h"
 
@@ -16,30 +18,9 @@ namespace {
 
 using mgmt::Json;
 
-Result<std::string> socketPath(const Context& ctx) {
-  if (!ctx.socket_path.empty()) return ctx.socket_path;
-  auto cfg = ctx.loadConfig();
-  if (!cfg.ok()) return cfg.error();
-  return cfg.value()->device.control_socket;
-}
-
-// Sends one request; a response carrying "error" becomes a refusal, its diagnostics (if any)
-// printed on stderr first, one per line.
+// Over the control socket, or with --remote through the REST API (daemon_call.h).
 Result<Json> ask(const Context& ctx, Json request) {
-  auto path = socketPath(ctx);
-  if (!path.ok()) return path.error();
-  auto client = mgmt::ControlClient::connect(*path);
-  if (!client.ok()) return client.error();
-  auto response = client->call(request);
-  if (!response.ok()) return response.error();
-  if (response->contains("error")) {
-    for (const auto& d : response->value("diagnostics", Json::array())) {
-      std::cerr << (d.is_string() ? d.get<std::string>() : d.dump()) << '\n';
-    }
-    const Json& error = response->at("error");
-    return makeError(error.is_string() ? error.get<std::string>() : error.dump());
-  }
-  return response;
+  return askDaemon(ctx, request);
 }
 
 std::string scalarText(const Json& v) {
@@ -90,6 +71,59 @@ std::string age(double seconds) {
   if (s < 60) return std::to_string(s) + "s";
   if (s < 3600) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
   return std::to_string(s / 3600) + "h" + std::to_string(s % 3600 / 60) + "m";
+}
+
+// `show crypto`: what the running vtpsd chose at start (seed source, AES-GCM provider) with the
+// CPU features and live counters behind it.
+Status showCrypto(const Context& ctx, bool json) {
+  auto r = ask(ctx, Json{{"method", "crypto"}});
+  if (!r.ok()) return r.error();
+  std::cout << (json ? r->dump(2) + "\n" : daemon::formatCrypto(*r));
+  return {};
+}
+
+// `debug trace set|off|show`: the daemon's trace options (dataplane/proxy/trace.h).
+Status trace(const Context& ctx, Json request) {
+  request["method"] = "trace";
+  auto r = ask(ctx, std::move(request));
+  if (!r.ok()) return r.error();
+  std::cout << "trace: level " << r->value("level", "") << ", flags " << r->value("flags", "")
+            << (r->value("profile", "").empty() ? "" : ", profile " + r->value("profile", ""))
+            << "; " << r->value("emitted", 0) << " events so far, written to "
+            << r->value("file", "") << '\n';
+  return {};
+}
+
+void addTraceCommands(CLI::App* debug, Context& ctx) {
+  auto* tr = debug->add_subcommand("trace", "session and configuration tracing (off by default)");
+  tr->require_subcommand(1);
+  struct Options {
+    std::string level = "brief";
+    std::vector<std::string> flags;
+    std::string profile;
+  };
+  auto o = std::make_shared<Options>();
+  auto* set = tr->add_subcommand("set", "turn tracing on (replaces the current settings)");
+  set->add_option("--level", o->level, "brief | detail | extensive | verbose")
+      ->capture_default_str();
+  set->add_option("--flag", o->flags, "configuration | termination | initiation | proxy")
+      ->required()
+      ->delimiter(',');
+  set->add_option("--profile", o->profile, "trace only the sessions of this profile");
+  set->callback([&ctx, o] {
+    runCommand(ctx, [&] {
+      return trace(ctx, Json{{"action", "set"},
+                             {"level", o->level},
+                             {"flags", o->flags},
+                             {"profile", o->profile}});
+    });
+  });
+  tr->add_subcommand("off", "turn tracing off")->callback([&ctx] {
+    runCommand(ctx, [&] { return trace(ctx, Json{{"action", "off"}}); });
+  });
+  tr->add_subcommand("show", "print the trace settings")->callback([&ctx] {
+    runCommand(ctx, [&] { return trace(ctx, Json{{"action", "show"}}); });
+  });
 }
 
 Status showSslInspection(const Context& ctx, bool json) {
@@ -181,6 +215,10 @@ void addDaemonCommands(CLI::App& app, Context& ctx) {
   auto* ssl = tse->add_subcommand("ssl-inspection", "live SSL inspection sessions");
   ssl->add_flag("--json", *json, "print the sessions as JSON");
   ssl->callback([&ctx, json] { runCommand(ctx, [&] { return showSslInspection(ctx, *json); }); });
+  auto* crypto = show->add_subcommand(
+      "crypto", "CPU crypto features, the DRBG seed source and the AES-GCM provider in use");
+  crypto->add_flag("--json", *json, "print as JSON");
+  crypto->callback([&ctx, json] { runCommand(ctx, [&] { return showCrypto(ctx, *json); }); });
 
   auto* debug = app.add_subcommand("debug", "troubleshooting commands");
   debug->require_subcommand(1);
@@ -198,6 +236,7 @@ void addDaemonCommands(CLI::App& app, Context& ctx) {
       [&ctx, group, json] { runCommand(ctx, [&] { return showCounters(ctx, *group, *json); }); });
   auto* clear = np->add_subcommand("ssl-clear", "close every live SSL inspection session");
   clear->callback([&ctx] { runCommand(ctx, [&] { return clearSessions(ctx); }); });
+  addTraceCommands(debug, ctx);
 
   auto* apply = configGroup(app)->add_subcommand(
       "apply", "validate FILE in the running vtpsd and make it the running config");

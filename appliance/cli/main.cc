@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
   app.add_option("--config", ctx.config_path, "config file (default /etc/vtps/vtps.yaml)");
   app.add_option("--socket", ctx.socket_path, "vtpsd control socket (default from the config)");
   app.add_option("--store", ctx.store_dir, "keystore directory (default from the config)");
+  app.add_option("--remote", ctx.remote_url,
+                 "a remote appliance's REST API (https://HOST:PORT) instead of the local socket");
+  app.add_option("--token-file", ctx.token_file, "file holding the API token for --remote");
+  app.add_option("--remote-ca", ctx.remote_ca, "certificate to trust for --remote");
 
   vtps::cli::addCertCommands(app, ctx);
   vtps::cli::addConfigCommands(app, ctx);
@@ -20,6 +24,9 @@ int main(int argc, char** argv) {
   vtps::cli::addDaemonCommands(app, ctx);  // after addConfigCommands: adds `config apply`
   vtps::cli::addExclusionCommands(app, ctx);
   vtps::cli::addDeployCommands(app, ctx);
+  vtps::cli::addManagementCommands(app, ctx);  // after addDaemonCommands: extends `config`
+  vtps::cli::addFilterCommands(app, ctx);      // after addDaemonCommands: adds `show filters`
+  vtps::cli::addDataplaneCommands(app, ctx);   // after addDaemonCommands: adds `show dataplane`
 
   try {
     app.parse(argc, argv);

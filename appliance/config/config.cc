@@ -28,6 +28,11 @@ constexpr NameTable<DeviceMode, 2> kModeNames{
     {{DeviceMode::kStandard, "standard"}, {DeviceMode::kPerformance, "performance"}}};
 constexpr NameTable<OverThreshold, 2> kOverThresholdNames{
     {{OverThreshold::kBypass, "bypass"}, {OverThreshold::kBlock, "block"}}};
+constexpr NameTable<SeedSource, 2> kSeedSourceNames{
+    {{SeedSource::kCpu, "cpu"}, {SeedSource::kOs, "os"}}};
+constexpr NameTable<AeadProvider, 3> kAeadProviderNames{{{AeadProvider::kAuto, "auto"},
+                                                         {AeadProvider::kIpsecMb, "ipsec-mb"},
+                                                         {AeadProvider::kOpenssl, "openssl"}}};
 
 template <typename E, std::size_t N>
 std::string_view nameOf(const NameTable<E, N>& table, E value) {
@@ -133,6 +138,12 @@ std::string_view toString(DeviceMode m) {
 std::string_view toString(OverThreshold o) {
   return nameOf(kOverThresholdNames, o);
 }
+std::string_view toString(SeedSource s) {
+  return nameOf(kSeedSourceNames, s);
+}
+std::string_view toString(AeadProvider a) {
+  return nameOf(kAeadProviderNames, a);
+}
 
 std::optional<TlsVersion> parseTlsVersion(std::string_view s) {
   return valueOf(kTlsVersionNames, s);
@@ -167,6 +178,9 @@ std::vector<std::string> Config::referencedCas() const {
   for (const TrustStore& t : trust_stores) {
     for (const std::string& c : t.ca_certificates)
       appendUnique(out, c);
+  }
+  for (const SyslogTarget& s : device.syslog) {
+    if (!s.ca_certificate.empty()) appendUnique(out, s.ca_certificate);
   }
   return out;
 }

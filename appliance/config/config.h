@@ -63,6 +63,12 @@ struct PortRange {
 enum class Dataplane { kKernel, kDpdk };
 enum class DeviceMode { kStandard, kPerformance };
 enum class OverThreshold { kBypass, kBlock };
+// device.crypto.seed-source: what seeds OpenSSL's primary DRBG. cpu: RDSEED (RDRAND as fallback)
+// mixed with the OS source, health-tested; os: OpenSSL's default (getrandom).
+enum class SeedSource { kCpu, kOs };
+// device.crypto.aead: who serves AES-GCM for TLS records. auto: intel-ipsec-mb where the
+// benchmark showed it faster on this CPU's code path (VAES + AVX-512), OpenSSL elsewhere.
+enum class AeadProvider { kAuto, kIpsecMb, kOpenssl };
 enum class DecryptedService { kHttp, kImap, kPop3, kSmtp, kOther };
 enum class TlsVersion { kSsl3, kTls10, kTls11, kTls12, kTls13 };
 
@@ -75,6 +81,18 @@ struct SslInspectionSettings {
   Marks marks;
 };
 
+// device.syslog: one RFC 5424 collector the JSON logs are also sent to (read at start).
+struct SyslogTarget {
+  std::string address;            // "HOST:PORT"
+  std::string transport = "tls";  // tls | tcp
+  std::string ca_certificate;     // tls: keystore CA that verifies the collector
+  std::string server_name;        // tls: name in the collector's certificate (default: HOST)
+  TlsVersion min_tls = TlsVersion::kTls12;  // TLSv1.2 or TLSv1.3
+  std::string facility = "local0";          // local0..local7, daemon, user, auth, authpriv
+  std::vector<std::string> logs{"ssl", "failed", "block", "alert", "system", "audit"};
+  Marks marks;
+};
+
 struct Device {
   Dataplane dataplane = Dataplane::kKernel;
   DeviceMode mode = DeviceMode::kStandard;
@@ -83,6 +101,7 @@ struct Device {
   SslInspectionSettings ssl_inspection;
   std::string management_listen = "0.0.0.0:8443";
   TlsVersion management_min_tls = TlsVersion::kTls12;
+  bool management_enabled = true;  // management.enabled: the REST API (docs/management.md)
   std::string metrics_listen = "0.0.0.0:9100";
   // metrics: {certificate, min-tls, basic-auth: {user, password-sha256}}, read at start.
   std::string metrics_certificate;  // keystore certificate served over HTTPS; empty: plain HTTP
@@ -92,6 +111,11 @@ struct Device {
   std::string keystore = "/var/lib/vtps/keystore";
   std::string control_socket = "/run/vtps/vtpsd.sock";
   std::string log_dir = "/var/log/vtps";
+  // Users, config history, management certificate; empty: the keystore's parent directory.
+  std::string state_dir;
+  SeedSource seed_source = SeedSource::kCpu;         // read at start only
+  AeadProvider aead_provider = AeadProvider::kAuto;  // read at start only
+  std::vector<SyslogTarget> syslog;
   // Device features SSL inspection cannot run with (validation rejects the combination).
   bool vlan_translation = false;
   bool asymmetric_network = false;
@@ -103,6 +127,11 @@ struct Segment {
   std::string name;
   std::vector<std::string> ports;
   std::string profile;
+  // dpdk: which traffic the profile applies to; empty lists match everything. vlans: 802.1Q ids
+  // (0 is untagged traffic); sources/destinations: the flow's initiator and responder.
+  std::vector<int> vlans;
+  std::vector<Cidr4> sources;
+  std::vector<Cidr4> destinations;
   Marks marks;
 };
 
@@ -196,11 +225,67 @@ struct Profile {
   std::string parent;  // empty: a root profile
   std::vector<SslServerPolicy> ssl_server_policies;
   std::vector<SslClientPolicy> ssl_client_policies;
+  std::string filter_rules;  // glob of rule files for this profile; empty: filters.rules
+  Marks marks;
+};
+
+// filters.* (docs/filters.md). Address and port fields use the rule notation ("any",
+// "10.0.0.0/8", "[80,443,!8080]", "$HOME_NET"); the filter engine's parser checks their syntax
+// when the config is validated for applying (dataplane/filter/filter_config.h).
+struct FilterTuple {
+  std::string name;
+  std::string source = "any";
+  std::string source_ports = "any";
+  std::string destination = "any";
+  std::string destination_ports = "any";
+  Marks marks;
+};
+
+enum class FilterTrafficAction { kBlock, kAllow, kTrust, kRateLimit };
+enum class QuarantineAction { kBlock, kRedirect };
+
+struct TrafficManagementFilter : FilterTuple {
+  FilterTrafficAction action = FilterTrafficAction::kAllow;
+  int rate_limit_kbps = 0;  // action rate-limit only
+};
+
+struct FilterLimits {
+  int max_header_bytes = 16384;
+  int max_body_bytes = 65536;
+  int max_headers = 256;
+  int max_pending_requests = 256;
+  int stream_window_bytes = 65536;
+  int stream_overlap_bytes = 1024;
+  int trace_max_bytes = 1 << 20;
+  int trace_history_bytes = 64 << 10;
+};
+
+struct ReputationLists {
+  std::string ip_list, dns_list, url_list;  // empty: no list of that kind
+  int block_threshold = 80;
+  int notify_threshold = 50;
+  Marks marks;
+};
+
+struct QuarantineSettings {
+  std::vector<std::string> hosts;
+  QuarantineAction action = QuarantineAction::kBlock;
+  std::string redirect_url;
+  std::vector<std::string> allowed_destinations;
   Marks marks;
 };
 
 struct Filters {
-  std::string rules;  // glob of rule files
+  std::string rules;      // glob of rule files
+  std::string cache_dir;  // serialized Hyperscan databases; empty: no cache
+  std::string trace_dir;  // packet traces; empty: <device.log-dir>/traces
+  std::map<std::string, std::string> address_vars;
+  std::map<std::string, std::string> port_vars;
+  FilterLimits limits;  // marks under "limits." in `marks`
+  std::vector<FilterTuple> inspection_bypass;
+  std::vector<TrafficManagementFilter> traffic_management;  // first match wins
+  ReputationLists reputation;
+  QuarantineSettings quarantine;
   Marks marks;
 };
 
@@ -233,6 +318,10 @@ std::string_view toString(DecryptedService s);
 std::string_view toString(Dataplane d);
 std::string_view toString(DeviceMode m);
 std::string_view toString(OverThreshold o);
+std::string_view toString(FilterTrafficAction a);  // "block", "allow", "trust", "rate-limit"
+std::string_view toString(QuarantineAction a);     // "block", "redirect"
+std::string_view toString(SeedSource s);
+std::string_view toString(AeadProvider a);
 std::optional<TlsVersion> parseTlsVersion(std::string_view s);
 std::optional<DecryptedService> parseDecryptedService(std::string_view s);
 std::optional<Dataplane> parseDataplane(std::string_view s);

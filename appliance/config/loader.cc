@@ -15,6 +15,7 @@
 #include <tuple>
 
 #include "appliance/config/cipher_suites.h"
+#include "appliance/config/filters_schema.h"
 #include "appliance/config/validate.h"
 #include "appliance/config/yaml_reader.h"
 
@@ -86,6 +87,16 @@ void readSslInspection(MapReader& r, SslInspectionSettings& s) {
                 {OverThreshold::kBypass, OverThreshold::kBlock}, s.over_threshold);
 }
 
+void readSyslogTarget(MapReader& r, SyslogTarget& s) {
+  r.string("address", s.address);
+  r.string("transport", s.transport);
+  r.string("ca-certificate", s.ca_certificate);
+  r.string("server-name", s.server_name);
+  r.enumeration("min-tls", "protocol", kAllVersions, s.min_tls);
+  r.string("facility", s.facility);
+  r.strings("logs", s.logs);
+}
+
 void readDevice(MapReader& r, Device& d) {
   r.enumeration("dataplane", "dataplane", {Dataplane::kKernel, Dataplane::kDpdk}, d.dataplane);
   r.enumeration("mode", "mode", {DeviceMode::kStandard, DeviceMode::kPerformance}, d.mode);
@@ -97,6 +108,7 @@ void readDevice(MapReader& r, Device& d) {
   r.nested("management", [&](MapReader& m) {
     m.string("listen", d.management_listen);
     m.enumeration("min-tls", "protocol", kAllVersions, d.management_min_tls);
+    m.boolean("enabled", d.management_enabled);
   });
   r.nested("metrics", [&](MapReader& m) {
     m.string("listen", d.metrics_listen);
@@ -110,6 +122,14 @@ void readDevice(MapReader& r, Device& d) {
   r.string("keystore", d.keystore);
   r.string("control-socket", d.control_socket);
   r.string("log-dir", d.log_dir);
+  r.string("state-dir", d.state_dir);
+  r.objects<SyslogTarget>("syslog", d.syslog, readSyslogTarget);
+  r.nested("crypto", [&](MapReader& c) {
+    c.enumeration("seed-source", "seed source", {SeedSource::kCpu, SeedSource::kOs}, d.seed_source);
+    c.enumeration("aead", "AEAD provider",
+                  {AeadProvider::kAuto, AeadProvider::kIpsecMb, AeadProvider::kOpenssl},
+                  d.aead_provider);
+  });
   r.boolean("vlan-translation", d.vlan_translation);
   r.boolean("asymmetric-network", d.asymmetric_network);
   r.boolean("web-mode", d.web_mode);
@@ -119,6 +139,9 @@ void readSegment(MapReader& r, Segment& s) {
   r.string("name", s.name);
   r.strings("ports", s.ports);
   r.string("profile", s.profile);
+  r.integers("vlans", s.vlans);
+  r.cidrs("sources", s.sources);
+  r.cidrs("destinations", s.destinations);
 }
 
 // Protocols default to the documented set; cipher suites default to the documented list,
@@ -214,6 +237,7 @@ void readProfile(MapReader& r, Profile& p) {
   r.string("parent", p.parent);
   r.objects<SslServerPolicy>("ssl-server-policies", p.ssl_server_policies, readServerPolicy);
   r.objects<SslClientPolicy>("ssl-client-policies", p.ssl_client_policies, readClientPolicy);
+  r.string("filter-rules", p.filter_rules);
 }
 
 void readConfig(ReadContext& ctx, const YAML::Node& root, Config& c) {
@@ -232,8 +256,7 @@ void readConfig(ReadContext& ctx, const YAML::Node& root, Config& c) {
     ssl.strings("category-files", c.category_files);
   });
   r.objects<Profile>("profiles", c.profiles, readProfile);
-  r.object<Filters>("filters", c.filters,
-                    [](MapReader& f, Filters& out) { f.string("rules", out.rules); });
+  r.object<Filters>("filters", c.filters, detail::readFilters);
   r.finish();
 }
 

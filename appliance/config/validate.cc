@@ -8,6 +8,7 @@
 #include <cctype>
 #include <set>
 
+#include "appliance/config/filters_schema.h"
 #include "appliance/config/validator.h"
 
 namespace vtps::config {
@@ -160,9 +161,58 @@ void validateSslInspection(Validator& v, const Device& d) {
   }
 }
 
+// "HOST:PORT" with a port 1..65535 and a non-empty host without spaces.
+bool isHostPort(const std::string& s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
+  if (s.find_first_of(" \t") != std::string::npos) return false;
+  int port = 0;
+  for (char ch : s.substr(colon + 1)) {
+    if (ch < '0' || ch > '9' || (port = port * 10 + (ch - '0')) > 65535) return false;
+  }
+  return port > 0;
+}
+
+void validateSyslog(Validator& v, const Device& d) {
+  static const std::set<std::string, std::less<>> kFacilities{
+      "local0", "local1", "local2", "local3", "local4", "local5",
+      "local6", "local7", "daemon", "user",   "auth",   "authpriv"};
+  static const std::set<std::string, std::less<>> kLogs{"ssl",   "failed", "block",
+                                                        "alert", "system", "audit"};
+  for (std::size_t i = 0; i < d.syslog.size(); ++i) {
+    const SyslogTarget& s = d.syslog[i];
+    std::string path = indexed("device.syslog", i);
+    if (!isHostPort(s.address))
+      v.error(s.marks, path, "address", quote(s.address) + " is not HOST:PORT");
+    if (s.transport != "tls" && s.transport != "tcp") {
+      v.error(s.marks, path, "transport",
+              "unknown transport " + quote(s.transport) + "; expected one of: tls, tcp");
+    }
+    if (s.transport == "tls" && s.ca_certificate.empty()) {
+      v.error(s.marks, path, "ca-certificate",
+              "is required with transport tls (the keystore CA that verifies the collector)");
+    }
+    if (s.min_tls != TlsVersion::kTls12 && s.min_tls != TlsVersion::kTls13)
+      v.error(s.marks, path, "min-tls", "must be TLSv1.2 or TLSv1.3");
+    if (!kFacilities.contains(s.facility)) {
+      v.error(s.marks, path, "facility",
+              "unknown facility " + quote(s.facility) +
+                  "; expected local0..local7, daemon, user, auth or authpriv");
+    }
+    for (std::size_t l = 0; l < s.logs.size(); ++l) {
+      if (!kLogs.contains(s.logs[l])) {
+        v.itemError(s.marks, path, "logs", l,
+                    "unknown log " + quote(s.logs[l]) +
+                        "; expected ssl, failed, block, alert, system or audit");
+      }
+    }
+  }
+}
+
 void validateDevice(Validator& v) {
   const Device& d = v.config().device;
   validateCores(v, d);
+  validateSyslog(v, d);
   validateSslInspection(v, d);
   const std::pair<std::string_view, const std::string*> listeners[] = {
       {"management.listen", &d.management_listen}, {"metrics.listen", &d.metrics_listen}};
@@ -199,6 +249,9 @@ void validateDevice(Validator& v) {
       v.error(d.marks, "device", field, quote(*value) + " is not an absolute path");
     }
   }
+  if (!d.state_dir.empty() && d.state_dir.front() != '/') {
+    v.error(d.marks, "device", "state-dir", quote(d.state_dir) + " is not an absolute path");
+  }
 }
 
 void validateSegments(Validator& v) {
@@ -221,6 +274,16 @@ void validateSegments(Validator& v) {
       }
     }
     v.reference(s.marks, path, "profile", s.profile, c.profiles, "profile", false);
+    std::set<int> vlans;
+    for (std::size_t k = 0; k < s.vlans.size(); ++k) {
+      if (s.vlans[k] < 0 || s.vlans[k] > 4094) {
+        v.itemError(s.marks, path, "vlans", k,
+                    std::to_string(s.vlans[k]) + " is not a VLAN id (0 untagged, 1..4094)");
+      } else if (!vlans.insert(s.vlans[k]).second) {
+        v.itemError(s.marks, path, "vlans", k,
+                    "VLAN " + std::to_string(s.vlans[k]) + " is listed twice");
+      }
+    }
   }
   v.uniqueNames(c.segments, "segments", "segment");
 }
@@ -268,6 +331,7 @@ std::vector<Diagnostic> validate(const Config& config) {
   detail::validateDecryptionPolicies(v);
   detail::validateDomainExclusions(v);
   detail::validateProfiles(v);
+  detail::validateFilters(v);
   return v.take();
 }
 

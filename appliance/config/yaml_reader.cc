@@ -237,6 +237,32 @@ bool MapReader::ports(std::string_view key, std::vector<PortRange>& out) {
   return present;
 }
 
+bool MapReader::stringMap(std::string_view key, std::map<std::string, std::string>& out) {
+  const YAML::Node* node = lookup(key);
+  if (node == nullptr || !ctx_.charge(*node)) return false;
+  std::string field = join(path_, key);
+  if (!node->IsMap()) {
+    ctx_.error(toMark(node->Mark()), field, "expected a mapping, got " + describe(*node));
+    return false;
+  }
+  std::map<std::string, std::string> read;
+  for (auto it = node->begin(); it != node->end(); ++it) {
+    if (!ctx_.charge(it->second)) return false;
+    if (!it->first.IsScalar()) {
+      ctx_.error(toMark(it->first.Mark()), field,
+                 "keys must be strings, got " + std::string(typeName(it->first)));
+      continue;
+    }
+    const std::string& name = it->first.Scalar();
+    auto text = scalar(it->second, join(field, name));
+    if (!text) continue;
+    marks_.fields[prefix_ + std::string(key) + "." + name] = toMark(it->second.Mark());
+    read[name] = std::move(*text);
+  }
+  out = std::move(read);
+  return true;
+}
+
 void MapReader::nested(std::string_view key, const std::function<void(MapReader&)>& body) {
   const YAML::Node* node = lookup(key);
   YAML::Node value = node != nullptr ? *node : YAML::Node();

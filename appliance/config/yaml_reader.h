@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,6 +66,9 @@ class MapReader {
   bool integers(std::string_view key, std::vector<int>& out);
   bool cidrs(std::string_view key, std::vector<Cidr4>& out);
   bool ports(std::string_view key, std::vector<PortRange>& out);
+  // A mapping of names to strings (filters.address-vars); each value's mark is recorded under
+  // "key.NAME".
+  bool stringMap(std::string_view key, std::map<std::string, std::string>& out);
 
   // One value of an enum whose names toString(E) gives; `noun` names it in messages.
   template <typename E>

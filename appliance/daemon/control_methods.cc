@@ -2,18 +2,24 @@
 //   status, counters [group], sessions, clear-sessions, apply {yaml, file} | {path}, reload.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "appliance/daemon/daemon.h"
 #include "appliance/daemon/daemon_parts.h"
 #include "appliance/telemetry/log_entries.h"
+#include "crypto/file_util.h"
+#include "dataplane/proxy/trace.h"
 
 namespace vtps::daemon {
 namespace {
 
 using mgmt::Json;
 
-constexpr const char* kMethods = "status, counters, sessions, clear-sessions, apply, reload";
+constexpr const char* kMethods =
+    "status, counters, sessions, clear-sessions, apply, reload, crypto, trace, config-export, "
+    "config-history, config-version, rollback, cert-list, cert-new-signing, cert-delete, "
+    "cert-refresh, ca-list, ca-import, ca-delete, audit, filters, filters-top, dataplane";
 
 std::string endpoint(const std::string& address, uint16_t port) {
   return address + ":" + std::to_string(port);
@@ -33,7 +39,78 @@ Json Daemon::handleRequest(const Json& request) {
   if (method == "clear-sessions") return clearSessionsResponse();
   if (method == "apply") return applyResponse(request);
   if (method == "reload") return outcomeResponse(reloadFromFile(), options_.config_path);
+  if (method == "crypto") return cryptoResponse();
+  if (method == "trace") return traceResponse(request);
+  if (method == "filters") return parts_->filters->showResponse();
+  if (method == "dataplane") {
+    if (!parts_->dataplane) {
+      return mgmt::errorResponse(
+          "dataplane: device.dataplane is kernel; the dpdk dataplane "
+          "is not running");
+    }
+    return parts_->dataplane->showResponse();
+  }
+  if (method == "filters-top") return parts_->filters->topResponse(request);
+  if (Json answer = managementResponse(method, request); !answer.is_null()) return answer;
   return mgmt::errorResponse("unknown method '" + method + "' (known: " + kMethods + ")");
+}
+
+// trace {action: set, level, flags: [...], profile} | {action: off} | {action: show}.
+Json Daemon::traceResponse(const Json& request) {
+  proxy::Tracer& tracer = proxy::Tracer::instance();
+  const std::string action = request.value("action", std::string("show"));
+  if (action == "off") {
+    tracer.configure({});
+    systemLog("info", "trace", "debug trace off");
+  } else if (action == "set") {
+    proxy::TraceOptions o;
+    const std::string level = request.value("level", std::string("brief"));
+    auto parsed = proxy::parseTraceLevel(level);
+    if (!parsed || *parsed == proxy::TraceLevel::kOff) {
+      return mgmt::errorResponse("trace: unknown level \"" + level +
+                                 "\"; expected one of: brief, detail, extensive, verbose");
+    }
+    o.level = *parsed;
+    for (const auto& f : request.value("flags", Json::array())) {
+      const std::string name = f.is_string() ? f.get<std::string>() : f.dump();
+      auto flag = proxy::parseTraceFlag(name);
+      if (!flag) {
+        return mgmt::errorResponse(
+            "trace: unknown flag \"" + name +
+            "\"; expected one of: configuration, termination, initiation, proxy");
+      }
+      o.flags |= static_cast<uint8_t>(*flag);
+    }
+    if (o.flags == 0) return mgmt::errorResponse("trace: at least one flag is required");
+    o.profile = request.value("profile", std::string());
+    if (!o.profile.empty()) {
+      const auto& profiles = config_->profiles;
+      if (std::none_of(profiles.begin(), profiles.end(),
+                       [&](const config::Profile& p) { return p.name == o.profile; })) {
+        return mgmt::errorResponse("trace: profile \"" + o.profile +
+                                   "\" is not in the running config");
+      }
+    }
+    tracer.configure(o);
+    systemLog("info", "trace",
+              "debug trace set: level " + level + ", flags " + proxy::flagNames(o.flags) +
+                  (o.profile.empty() ? std::string() : ", profile " + o.profile));
+  } else if (action != "show") {
+    return mgmt::errorResponse("trace: unknown action \"" + action + "\" (set, off, show)");
+  }
+  proxy::TraceOptions now = tracer.options();
+  Json j;
+  j["level"] = std::string(proxy::toString(now.level));
+  j["flags"] = proxy::flagNames(now.flags);
+  j["profile"] = now.profile;
+  j["file"] = parts_->log->dir() + "/trace.log";
+  j["emitted"] = tracer.emitted();
+  return j;
+}
+
+Json Daemon::cryptoResponse() const {
+  if (!options_.crypto) return mgmt::errorResponse("crypto: this vtpsd did not set up its crypto");
+  return describeCrypto(*options_.crypto);
 }
 
 Json Daemon::statusResponse() const {
@@ -64,6 +141,18 @@ Json Daemon::statusResponse() const {
   j["log_entries_written"] = logs.written;
   j["log_entries_dropped"] = logs.dropped;
   j["log_write_errors"] = logs.write_errors;
+  if (p.syslog) {
+    Json collectors = Json::array();
+    for (const telemetry::SyslogStats& s : p.syslog->stats()) {
+      collectors.push_back({{"collector", s.collector},
+                            {"connected", s.connected},
+                            {"sent", s.sent},
+                            {"dropped", s.dropped},
+                            {"connect_failures", s.connect_failures},
+                            {"last_error", s.last_error}});
+    }
+    j["syslog"] = std::move(collectors);
+  }
   j["reloads_ok"] = reloads_ok_;
   j["reloads_failed"] = reloads_failed_;
   return j;
@@ -122,8 +211,10 @@ Json Daemon::clearSessionsResponse() {
 Json Daemon::applyResponse(const Json& request) {
   if (request.contains("yaml") && request.at("yaml").is_string()) {
     std::string label = request.value("file", std::string("<inline>"));
-    auto loaded = config::loadString(request.at("yaml").get<std::string>(), label);
-    return outcomeResponse(applyLoaded(std::move(loaded), label, "apply"), label);
+    return outcomeResponse(
+        applyText(request.at("yaml").get<std::string>(), label, "apply",
+                  request.value("actor", std::string("root via control socket"))),
+        label);
   }
   if (request.contains("path") && request.at("path").is_string()) {
     auto file = request.at("path").get<std::string>();
@@ -132,7 +223,12 @@ Json Daemon::applyResponse(const Json& request) {
                                  "' is not absolute (vtpsd does not share the caller's working "
                                  "directory); send the file's text as \"yaml\" instead");
     }
-    return outcomeResponse(applyLoaded(config::loadFileDiagnostics(file), file, "apply"), file);
+    auto text = crypto::readFile(file);
+    if (!text.ok()) return mgmt::errorResponse("apply: " + text.message());
+    return outcomeResponse(
+        applyText(*text, file, "apply",
+                  request.value("actor", std::string("root via control socket"))),
+        file);
   }
   return mgmt::errorResponse(
       "apply needs \"yaml\" (the config text) or \"path\" (an absolute file name)");

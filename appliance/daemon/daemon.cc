@@ -11,11 +11,16 @@
 #include <cstring>
 
 #include "appliance/daemon/daemon_parts.h"
+#include "appliance/daemon/filter_service.h"
 #include "appliance/daemon/keystore_check.h"
 #include "appliance/daemon/sd_notify.h"
+#include "appliance/daemon/syslog_setup.h"
 #include "appliance/telemetry/daemon_metrics.h"
 #include "appliance/telemetry/log_entries.h"
 #include "crypto/file_util.h"
+#include "crypto/rng/cpu_seed_provider.h"
+#include "dataplane/filter/filter_config.h"
+#include "dataplane/proxy/trace.h"
 
 namespace vtps::daemon {
 namespace {
@@ -52,6 +57,12 @@ Daemon::Daemon(DaemonOptions options)
     : options_(std::move(options)), parts_(std::make_unique<Parts>()) {}
 
 Daemon::~Daemon() {
+  // Runs before parts_ (the engine, then the log) is destroyed; tracing is off for the next one.
+  proxy::Tracer::instance().configure({});
+  proxy::Tracer::instance().setSink(nullptr);
+  // The handler points at this daemon's log.
+  if (options_.crypto && options_.crypto->seed_source == config::SeedSource::kCpu)
+    rng::setSeedSourceEventHandler(nullptr);
   // Only a file this process wrote: a refused second vtpsd must not remove the first one's.
   if (pid_file_written_) ::unlink(options_.pid_file.c_str());
 }
@@ -78,6 +89,14 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
   if (!keystore.ok()) return makeError("start: " + keystore.message());
   p.keystore = std::move(*keystore);
   p.keystore_dir = device.keystore;
+  auto syslog = startSyslog(device, *p.keystore);
+  if (!syslog.ok()) return makeError("start: " + syslog.message());
+  if (*syslog) {
+    p.syslog = std::move(*syslog);
+    telemetry::SyslogForwarder* forwarder = p.syslog.get();
+    p.log->setTap([forwarder](telemetry::LogFile file, const telemetry::Json& entry,
+                              std::string_view line) { forwarder->offer(file, entry, line); });
+  }
   auto missing = checkKeystoreReferences(*config, *p.keystore);
   if (!missing.empty()) {
     config::LoadResult report;
@@ -85,19 +104,31 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
     return makeError("start: the config names certificates the keystore does not hold:\n" +
                      report.report());
   }
+  auto filters = FilterService::create(*config, *p.log);
+  if (!filters.ok()) return makeError("start: " + filters.message());
+  p.filters = std::move(*filters);
 
   // The socket first: it refuses when another vtpsd owns it, before this one touches the TPROXY
   // rules that one installed. Requests wait in the backlog until run() serves them.
   VTPS_RETURN_IF_ERROR(openControlLoop(device.control_socket));
 
   auto engine = proxy::ProxyEngine::create(proxy::EngineOptions{}, config, *p.keystore,
-                                           *p.session_metrics, nullptr);
+                                           *p.session_metrics, p.filters->inspectorFactory());
   if (!engine.ok()) return makeError("start: proxy engine: " + engine.message());
   p.engine = std::move(*engine);
-  auto metrics = telemetry::startDaemonMetrics(device, *p.keystore, *p.engine, *p.session_metrics);
+  if (device.dataplane == config::Dataplane::kDpdk) {
+    auto dataplane = DataplaneService::start(*config);
+    if (!dataplane.ok()) return makeError("start: " + dataplane.message());
+    p.dataplane = std::move(*dataplane);
+  }
+  auto metrics = telemetry::startDaemonMetrics(
+      device, *p.keystore, *p.engine, *p.session_metrics,
+      options_.crypto ? options_.crypto->aead_in_use : std::string("openssl"),
+      [filters = p.filters.get()] { return filters->engine().counters(); });
   if (!metrics.ok()) return makeError("start: " + metrics.message());
   p.metrics = std::move(*metrics);
   p.metrics->collector().configApplied(device.proxy_cores.size());
+  VTPS_RETURN_IF_ERROR(startManagement(*config));
 
   if (!options_.pid_file.empty()) {
     auto written =
@@ -106,6 +137,23 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
     pid_file_written_ = true;
   }
 
+  logCryptoChoices();
+  if (p.dataplane) {
+    for (const std::string& line : p.dataplane->startupReport())
+      systemLog("info", "dataplane", line);
+  }
+  // Debug traces (off until `vtpsctl debug trace set`) go to trace.log through the log thread.
+  telemetry::JsonLog* trace_log = p.log.get();
+  proxy::Tracer::instance().setSink([trace_log](const proxy::TraceEvent& e) {
+    telemetry::Json entry;
+    entry["time"] = telemetry::rfc3339Utc(telemetry::nowUnixMs());
+    entry["flag"] = std::string(proxy::toString(e.flag));
+    entry["level"] = std::string(proxy::toString(e.level));
+    if (!e.session.empty()) entry["session"] = e.session;
+    if (!e.profile.empty()) entry["profile"] = e.profile;
+    entry["message"] = e.message;
+    trace_log->post(telemetry::LogFile::kTrace, std::move(entry));
+  });
   config_ = std::move(config);
   config_source_ = options_.config_path;
   config_loaded_ms_ = telemetry::nowUnixMs();
@@ -130,7 +178,7 @@ Status Daemon::openControlLoop(const std::string& socket_path) {
 
   p.epoll_fd.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!p.epoll_fd) return makeError("start: epoll_create1: " + errnoText(errno));
-  for (int fd : {p.signal_fd.get(), p.control->pollFd()}) {
+  for (int fd : {p.signal_fd.get(), p.control->pollFd(), p.filters->pollFd()}) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
@@ -157,6 +205,8 @@ int Daemon::run() {
     for (int i = 0; i < n; ++i) {
       if (events[i].data.fd == p.signal_fd.get()) {
         handleSignals();
+      } else if (events[i].data.fd == p.filters->pollFd()) {
+        p.filters->writeTraces();
       } else {
         p.control->dispatch();
       }
@@ -165,13 +215,16 @@ int Daemon::run() {
 
   (void)notifySystemd("STOPPING=1\nSTATUS=draining");
   p.metrics->collector().setStopping();
-  // No new commands while draining; the socket disappears first so scripts see the stop.
+  // No new commands while draining; the socket disappears first so scripts see the stop. The
+  // REST API stops after it: a request waiting on the socket then fails instead of blocking.
   p.control.reset();
+  p.rest.reset();
   size_t live = p.engine->liveSessions().size();
   systemLog("info", "stop",
             "stopping: draining " + plural(live, "live session", "live sessions") + " for up to " +
                 std::to_string(static_cast<int>(options_.drain_grace_s)) + " s");
   p.engine->drainAndStop(options_.drain_grace_s);
+  p.filters->writeTraces();  // traces of the sessions the drain closed
   systemLog("info", "stop", "vtpsd stopped");
   p.log->flush();
   return 0;
@@ -194,8 +247,12 @@ void Daemon::handleSignals() {
 
 ApplyOutcome Daemon::reloadFromFile() {
   (void)notifySystemd("RELOADING=1");
-  ApplyOutcome outcome = applyLoaded(config::loadFileDiagnostics(options_.config_path),
-                                     options_.config_path, "reload");
+  // Through applyText when the file reads, so that a reload enters the history and audit log.
+  auto text = crypto::readFile(options_.config_path);
+  ApplyOutcome outcome =
+      text.ok() ? applyText(*text, options_.config_path, "reload", "SIGHUP or control reload")
+                : applyLoaded(config::loadFileDiagnostics(options_.config_path),
+                              options_.config_path, "reload");
   (void)notifySystemd(outcome.applied ? "READY=1\nSTATUS=inspecting" : "READY=1");
   return outcome;
 }
@@ -205,6 +262,8 @@ ApplyOutcome Daemon::applyLoaded(config::LoadResult loaded, const std::string& s
   ApplyOutcome outcome;
   if (loaded.ok()) {
     outcome.diagnostics = checkKeystoreReferences(*loaded.config, *parts_->keystore);
+    for (auto& d : filter::checkFilterGroups(*loaded.config))
+      outcome.diagnostics.push_back(std::move(d));
   } else {
     outcome.diagnostics = std::move(loaded.diagnostics);
   }
@@ -213,8 +272,11 @@ ApplyOutcome Daemon::applyLoaded(config::LoadResult loaded, const std::string& s
                     "; first: " + outcome.diagnostics.front().str();
   } else {
     std::shared_ptr<const config::Config> next = loaded.config;
-    Status st = parts_->engine->apply(next);
+    // The filters are built first and switched last: a failure anywhere changes nothing.
+    auto pipeline = FilterService::prepare(*next);
+    Status st = pipeline.ok() ? parts_->engine->apply(next) : Status(pipeline.error());
     if (st.ok()) {
+      parts_->filters->install(std::move(*pipeline), *next);
       outcome.applied = true;
       outcome.warnings = restartOnlyChanges(*next);
       config_ = std::move(next);
@@ -225,6 +287,14 @@ ApplyOutcome Daemon::applyLoaded(config::LoadResult loaded, const std::string& s
     }
   }
 
+  proxy::traceEvent(proxy::TraceFlag::kConfiguration, proxy::TraceLevel::kBrief, [&] {
+    return event + " of " + source +
+           (outcome.applied ? ": applied" : ": refused: " + outcome.error);
+  });
+  for (const auto& d : outcome.diagnostics) {
+    proxy::traceEvent(proxy::TraceFlag::kConfiguration, proxy::TraceLevel::kDetail,
+                      [&] { return d.str(); });
+  }
   if (outcome.applied) {
     ++reloads_ok_;
     parts_->metrics->collector().configApplied(config_->device.proxy_cores.size());
@@ -258,7 +328,65 @@ std::vector<std::string> Daemon::restartOnlyChanges(const config::Config& next) 
   note("device.log-dir", prev.log_dir, next.device.log_dir);
   note("device.keystore", prev.keystore, next.device.keystore);
   note("device.metrics.listen", prev.metrics_listen, next.device.metrics_listen);
+  note("device.management.listen", prev.management_listen, next.device.management_listen);
+  note("device.management.min-tls", std::string(config::toString(prev.management_min_tls)),
+       std::string(config::toString(next.device.management_min_tls)));
+  note("device.crypto.seed-source", std::string(config::toString(prev.seed_source)),
+       std::string(config::toString(next.device.seed_source)));
+  note("device.crypto.aead", std::string(config::toString(prev.aead_provider)),
+       std::string(config::toString(next.device.aead_provider)));
+  auto collectors = [](const config::Device& d) {
+    std::string s;
+    for (const config::SyslogTarget& t : d.syslog) {
+      s += (s.empty() ? "" : " ") + t.address + "/" + t.transport + "/" + t.ca_certificate + "/" +
+           t.server_name + "/" + std::string(config::toString(t.min_tls)) + "/" + t.facility;
+      for (const std::string& l : t.logs)
+        s += "," + l;
+    }
+    return "[" + s + "]";
+  };
+  note("device.syslog", collectors(prev), collectors(next.device));
+  // The dpdk dataplane's EAL runs once per process (dataplane_service.h).
+  auto dataplaneShape = [](const config::Config& c) {
+    std::string s = std::string(config::toString(c.device.dataplane)) + "/" +
+                    std::string(config::toString(c.device.mode)) + " cores";
+    for (int core : c.device.dataplane_cores)
+      s += " " + std::to_string(core);
+    for (const config::Segment& seg : c.segments) {
+      s += "; " + seg.name + ":";
+      for (const std::string& port : seg.ports)
+        s += " " + port;
+      for (int vlan : seg.vlans)
+        s += " vlan " + std::to_string(vlan);
+      for (const config::Cidr4& c4 : seg.sources)
+        s += " from " + c4.str();
+      for (const config::Cidr4& c4 : seg.destinations)
+        s += " to " + c4.str();
+    }
+    return s;
+  };
+  note("device.dataplane, mode, cores.dataplane or segments", dataplaneShape(*config_),
+       dataplaneShape(next));
   return out;
+}
+
+// The crypto choices main() made before the daemon existed, and the seed source's later events
+// (a failed health test drops the hardware source; the log says so when it happens).
+void Daemon::logCryptoChoices() {
+  if (!options_.crypto) return;
+  const CryptoState& c = *options_.crypto;
+  systemLog("info", "crypto",
+            "seed source " + std::string(config::toString(c.seed_source)) + ", AES-GCM by " +
+                c.aead_in_use + " (" + c.aead_reason + ")");
+  for (const std::string& w : c.warnings)
+    systemLog("warning", "crypto", w);
+  if (c.seed_source == config::SeedSource::kCpu) {
+    telemetry::JsonLog* log = parts_->log.get();
+    rng::setSeedSourceEventHandler([log](const std::string& message) {
+      log->post(telemetry::LogFile::kSystem,
+                telemetry::systemLogEntry("warning", "entropy", message));
+    });
+  }
 }
 
 void Daemon::systemLog(std::string_view severity, std::string_view event, std::string message) {

@@ -9,11 +9,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "appliance/config/config.h"
 #include "appliance/config/loader.h"
+#include "appliance/daemon/crypto_setup.h"
 #include "appliance/mgmt/control_server.h"
 #include "crypto/result.h"
 
@@ -23,6 +25,9 @@ struct DaemonOptions {
   std::string config_path;
   std::string pid_file;        // empty: no pid file
   double drain_grace_s = 5.0;  // how long SIGTERM lets live sessions finish
+  // What setupProcessCrypto() chose before the daemon was created (vtpsd's main does it first,
+  // before anything draws random numbers); unset in tests that build a Daemon directly.
+  std::optional<CryptoState> crypto;
 };
 
 // Blocks SIGHUP, SIGTERM and SIGINT in the calling thread and ignores SIGPIPE. Call it before
@@ -68,14 +73,29 @@ class Daemon {
   ApplyOutcome reloadFromFile();
   std::vector<std::string> restartOnlyChanges(const config::Config& next) const;
   void handleSignals();
+  void logCryptoChoices();
   void systemLog(std::string_view severity, std::string_view event, std::string message);
 
   mgmt::Json statusResponse() const;
   mgmt::Json countersResponse(const mgmt::Json& request) const;
   mgmt::Json sessionsResponse() const;
   mgmt::Json clearSessionsResponse();
+  mgmt::Json cryptoResponse() const;
+  mgmt::Json traceResponse(const mgmt::Json& request);
   mgmt::Json applyResponse(const mgmt::Json& request);
   static mgmt::Json outcomeResponse(const ApplyOutcome& outcome, const std::string& source);
+
+  // Management (mgmt_methods.cc): the config lifecycle (text, history, rollback), keystore
+  // methods for the REST API, the audit log and the REST server itself.
+  ApplyOutcome applyText(const std::string& yaml, const std::string& source,
+                         const std::string& event, const std::string& actor);
+  // The answer to a management method, or null when `method` is not one.
+  mgmt::Json managementResponse(const std::string& method, const mgmt::Json& request);
+  mgmt::Json keystoreResponse(const std::string& method, const mgmt::Json& request);
+  mgmt::Json newSigningResponse(const mgmt::Json& request);
+  Status startManagement(const config::Config& config);
+  void audit(const std::string& actor, const std::string& action, const std::string& object,
+             const std::string& before, const std::string& after, const std::string& error);
 
   DaemonOptions options_;
   std::unique_ptr<Parts> parts_;

@@ -6,11 +6,16 @@
 #include <memory>
 
 #include "appliance/daemon/daemon.h"
+#include "appliance/daemon/dataplane_service.h"
+#include "appliance/daemon/filter_service.h"
 #include "appliance/daemon/log_event_sink.h"
+#include "appliance/mgmt/config_history.h"
 #include "appliance/mgmt/control_server.h"
+#include "appliance/mgmt/rest_server.h"
 #include "appliance/telemetry/json_log.h"
 #include "appliance/telemetry/metrics.h"
 #include "appliance/telemetry/session_metrics.h"
+#include "appliance/telemetry/syslog_forwarder.h"
 #include "crypto/keystore.h"
 #include "dataplane/proxy/proxy_engine.h"
 #include "dataplane/proxy/unique_fd.h"
@@ -19,15 +24,26 @@ namespace vtps::daemon {
 
 class Daemon::Parts {
  public:
+  // Receives every log entry from the log's thread (JsonLog::setTap): destroyed after `log`.
+  std::unique_ptr<telemetry::SyslogForwarder> syslog;
   std::unique_ptr<telemetry::JsonLog> log;
   std::unique_ptr<LogEventSink> sink;
   // The engine's sink: tallies session records for /metrics, then hands them to `sink`.
   std::unique_ptr<telemetry::SessionMetrics> session_metrics;
   std::unique_ptr<crypto::Keystore> keystore;
   std::string keystore_dir;
+  // The proxy's inspector (filter engine, block/alert logs, traces): outlives the engine.
+  std::unique_ptr<FilterService> filters;
   std::unique_ptr<proxy::ProxyEngine> engine;
+  // device.dataplane: dpdk only: the segment forwarder (dataplane_service.h).
+  std::unique_ptr<DataplaneService> dataplane;
   std::unique_ptr<telemetry::MetricsServer> metrics;  // reads the engine: stops before it
   std::unique_ptr<mgmt::ControlServer> control;
+  // Management (mgmt_methods.cc): the running config's text and the configs before it; the
+  // REST API, which calls the control socket, stops before it.
+  std::string running_yaml;
+  std::unique_ptr<mgmt::ConfigHistory> history;
+  std::unique_ptr<mgmt::RestServer> rest;
   proxy::UniqueFd signal_fd;
   proxy::UniqueFd epoll_fd;
 };

@@ -3,7 +3,11 @@
 // engine and its session tallies. Read at start; a changed device.metrics needs a restart.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "appliance/config/config.h"
 #include "appliance/telemetry/metrics.h"
@@ -14,6 +18,9 @@
 
 namespace vtps::telemetry {
 
+// The filter engine's counters (FilterEngine::counters()); empty: no filter engine.
+using FilterCounterSource = std::function<std::vector<std::pair<std::string, uint64_t>>()>;
+
 // Loads device.metrics.certificate from `keystore` when set, and starts the server with the
 // engine's counters and worker load and `sessions` as sources. `engine` and `sessions` must
 // outlive the server. Errors: "metrics: certificate NAME: <keystore cause>" and those of
@@ -21,6 +28,8 @@ namespace vtps::telemetry {
 Result<std::unique_ptr<MetricsServer>> startDaemonMetrics(const config::Device& device,
                                                           const crypto::Keystore& keystore,
                                                           const proxy::ProxyEngine& engine,
-                                                          const SessionMetrics& sessions);
+                                                          const SessionMetrics& sessions,
+                                                          std::string aead_provider = "openssl",
+                                                          FilterCounterSource filter_counters = {});
 
 }  // namespace vtps::telemetry

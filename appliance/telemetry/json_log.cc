@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "appliance/telemetry/bounded_queue.h"
@@ -19,8 +20,8 @@
 namespace vtps::telemetry {
 namespace {
 
-constexpr std::array<std::string_view, kLogFileCount> kLogFileNames = {"ssl.log", "system.log",
-                                                                       "failed.log"};
+constexpr std::array<std::string_view, kLogFileCount> kLogFileNames = {
+    "ssl.log", "system.log", "failed.log", "audit.log", "block.log", "alert.log", "trace.log"};
 
 std::string errnoText(int err) {
   return std::strerror(err);
@@ -166,6 +167,11 @@ class JsonLog::Impl {
 
   const std::string& dir() const { return dir_; }
 
+  void setTap(Tap tap) {
+    std::lock_guard lock(tap_mutex_);
+    tap_ = std::move(tap);
+  }
+
  private:
   void wake() {
     wake_.fetch_add(1, std::memory_order_release);
@@ -186,8 +192,11 @@ class JsonLog::Impl {
   // Writes everything queued now; returns how many entries it took.
   size_t drain() {
     size_t n = 0;
+    std::lock_guard tap_lock(tap_mutex_);
     while (auto item = queue_.tryPop()) {
-      files_[static_cast<int>(item->file)]->append(serialize(item->entry));
+      std::string line = serialize(item->entry);
+      if (tap_) tap_(item->file, item->entry, line);
+      files_[static_cast<int>(item->file)]->append(std::move(line));
       ++n;
     }
     reportDrops();
@@ -225,6 +234,8 @@ class JsonLog::Impl {
   std::array<std::unique_ptr<RotatingFile>, kLogFileCount> files_;
   JsonLogStats file_stats_;  // logging thread only; mirrored into the atomics below
   uint64_t reported_drops_ = 0;
+  std::mutex tap_mutex_;  // taken by the logging thread once per batch, and by setTap()
+  Tap tap_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<uint32_t> wake_{0};
@@ -251,6 +262,10 @@ JsonLog::~JsonLog() = default;
 bool JsonLog::post(LogFile file, Json entry) {
   return impl_->post(file, std::move(entry));
 }
+void JsonLog::setTap(Tap tap) {
+  impl_->setTap(std::move(tap));
+}
+
 void JsonLog::flush() {
   impl_->flush();
 }

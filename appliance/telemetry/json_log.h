@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -18,9 +19,10 @@ namespace vtps::telemetry {
 using Json = nlohmann::ordered_json;
 
 // The log files this writer owns.
-enum class LogFile { kSsl, kSystem, kFailed };
-inline constexpr int kLogFileCount = 3;
-// "ssl.log", "system.log", "failed.log".
+enum class LogFile { kSsl, kSystem, kFailed, kAudit, kBlock, kAlert, kTrace };
+inline constexpr int kLogFileCount = 7;
+// "ssl.log", "system.log", "failed.log", "audit.log" (management changes, docs/management.md),
+// "block.log", "alert.log" (filter events, docs/filters.md), "trace.log" (`vtpsctl debug trace`).
 std::string_view fileName(LogFile file);
 
 struct JsonLogOptions {
@@ -53,6 +55,11 @@ class JsonLog {
   void flush();
   JsonLogStats stats() const;
   const std::string& dir() const;
+
+  // Called on the logging thread with every entry after it is written (syslog forwarding). The
+  // callee must not block. Replacing or clearing it waits for the logging thread to be outside it.
+  using Tap = std::function<void(LogFile file, const Json& entry, std::string_view line)>;
+  void setTap(Tap tap);
 
   class Impl;
 

@@ -53,6 +53,14 @@ int main(int argc, char** argv) {
     return kExitRefused;
   }
 
+  // Before anything draws random numbers: the DRBG's seed source is fixed at its first use.
+  auto crypto = vtps::daemon::setupProcessCrypto(loaded.config->device);
+  if (!crypto.ok()) {
+    std::cerr << "vtpsd: " << crypto.message() << '\n';
+    return kExitRefused;
+  }
+  options.crypto = std::move(*crypto);
+
   auto daemon = vtps::daemon::Daemon::create(options, std::move(loaded.config));
   if (!daemon.ok()) {
     std::cerr << "vtpsd: " << daemon.message() << '\n';

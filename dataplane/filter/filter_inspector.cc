@@ -21,6 +21,11 @@ Status FilterEngine::reload(const FilterSettings& settings) {
   return {};
 }
 
+void FilterEngine::install(std::shared_ptr<const Pipeline> pipeline) {
+  std::lock_guard lock(reload_mutex_);
+  pipeline_.store(std::move(pipeline));
+}
+
 Status FilterEngine::reloadReputation() {
   std::lock_guard lock(reload_mutex_);
   std::shared_ptr<const Pipeline> current = pipeline_.load();
@@ -42,6 +47,13 @@ bool FilterEngine::bypasses(const FiveTuple& tuple) const {
   return pipeline_.load()->traffic().bypassRule(tuple) != nullptr;
 }
 
+std::string FilterEngine::bypassRule(const FiveTuple& tuple) const {
+  const FiveTupleSpec* rule = pipeline_.load()->traffic().bypassRule(tuple);
+  if (rule == nullptr) return {};
+  runtime_->counters.add(FilterCounters::kBypassed);
+  return rule->name;
+}
+
 FilterInspector::FilterInspector(std::unique_ptr<SessionFilter> session)
     : session_(std::move(session)) {}
 
@@ -51,6 +63,11 @@ proxy::Verdict FilterInspector::inspect(proxy::Direction direction,
       session_->inspect(direction == proxy::Direction::kClientToServer, cleartext);
   if (v.action == FilterAction::kBlock) return proxy::Verdict::kBlock;
   return v.trace ? proxy::Verdict::kTrace : proxy::Verdict::kPass;
+}
+
+proxy::Verdict FilterInspector::openVerdict() const {
+  return session_->verdict().action == FilterAction::kBlock ? proxy::Verdict::kBlock
+                                                            : proxy::Verdict::kPass;
 }
 
 FilterInspectorFactory::FilterInspectorFactory(std::shared_ptr<FilterEngine> engine)
@@ -63,6 +80,10 @@ std::unique_ptr<proxy::Inspector> FilterInspectorFactory::create(
 
 bool FilterInspectorFactory::bypasses(const proxy::SessionContext& session) const {
   return engine_->bypasses(flowInfo(session).tuple);
+}
+
+std::string FilterInspectorFactory::bypassRule(const proxy::SessionContext& session) const {
+  return engine_->bypassRule(flowInfo(session).tuple);
 }
 
 FlowInfo FilterInspectorFactory::flowInfo(const proxy::SessionContext& s) {

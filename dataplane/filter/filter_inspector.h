@@ -34,6 +34,9 @@ class FilterEngine {
 
   // Rebuilds everything from `settings`; on failure the running pipeline stays unchanged.
   Status reload(const FilterSettings& settings);
+  // Publishes a pipeline built beforehand (Pipeline::create), so that a caller can build it,
+  // apply the rest of a config, and switch only when everything succeeded.
+  void install(std::shared_ptr<const Pipeline> pipeline);
   // Re-reads the reputation lists named by the current settings (the lists change more often
   // than rules); on failure the running lists stay.
   Status reloadReputation();
@@ -48,6 +51,8 @@ class FilterEngine {
   std::vector<RuleSetReport> ruleSetReports() const { return pipeline()->ruleSetReports(); }
   // True when an inspection bypass rule matches: the session need not be decrypted at all.
   bool bypasses(const FiveTuple& tuple) const;
+  // The matching inspection bypass rule's name (empty: none); counts a match as `bypassed`.
+  std::string bypassRule(const FiveTuple& tuple) const;
 
  private:
   FilterEngine() = default;
@@ -66,13 +71,14 @@ class FilterInspector final : public proxy::Inspector {
   // trace is recording; kPass otherwise.
   proxy::Verdict inspect(proxy::Direction direction, std::span<const uint8_t> cleartext) override;
   std::string reason() const override { return session_->verdict().reason; }
+  // kBlock when a 5-tuple stage (traffic management, quarantine) refused the session at open.
+  proxy::Verdict openVerdict() const override;
 
-  // What the proxy contract has no verdict for yet (see docs/filters.md, "Proxy integration"):
-  // the rate-limit delay before reading more, the quarantine redirect to send before closing,
-  // and whether the deciding filter asks for a TCP reset.
-  std::chrono::nanoseconds throttleDelay() const { return session_->verdict().throttle; }
-  const std::string& clientResponse() const { return session_->verdict().client_response; }
-  bool resetRequested() const { return session_->verdict().reset; }
+  // The rate-limit delay before reading more, the quarantine redirect to send before closing,
+  // and whether the deciding filter asks for a TCP reset (docs/filters.md, "Proxy integration").
+  std::chrono::nanoseconds throttleDelay() const override { return session_->verdict().throttle; }
+  std::string_view clientResponse() const override { return session_->verdict().client_response; }
+  bool resetRequested() const override { return session_->verdict().reset; }
   const SessionFilter& session() const { return *session_; }
 
  private:
@@ -86,6 +92,7 @@ class FilterInspectorFactory final : public proxy::InspectorFactory {
   std::unique_ptr<proxy::Inspector> create(const proxy::SessionContext& session) override;
   // Whether an inspection bypass rule covers the session (the proxy may splice instead).
   bool bypasses(const proxy::SessionContext& session) const;
+  std::string bypassRule(const proxy::SessionContext& session) const override;
 
   // The pipeline's view of a proxied, decrypted session.
   static FlowInfo flowInfo(const proxy::SessionContext& session);

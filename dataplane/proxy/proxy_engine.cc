@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 
 #include "dataplane/proxy/domain_exclusions.h"
@@ -111,6 +112,10 @@ class ProxyEngineImpl final : public ProxyEngine {
   std::vector<LiveSession> liveSessions() const override;
   size_t clearSessions() override;
   std::shared_ptr<ExclusionStore> exclusionStore() const override { return exclusions_; }
+  std::shared_ptr<const MintServices> mintServices() const override {
+    std::lock_guard lock(mint_mutex_);
+    return mint_;
+  }
   void drainAndStop(double grace_s) override;
 
  private:
@@ -137,7 +142,8 @@ class ProxyEngineImpl final : public ProxyEngine {
   crypto::Keystore& keystore_;
   EngineShared shared_;
   std::shared_ptr<const RuntimeSnapshot> snapshot_;
-  std::shared_ptr<MintServices> mint_;
+  std::shared_ptr<MintServices> mint_;  // written by the control thread under mint_mutex_
+  mutable std::mutex mint_mutex_;       // mintServices() is read from the metrics threads
   std::shared_ptr<ExclusionStore> exclusions_;
   std::optional<TproxyRules> rules_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -229,7 +235,10 @@ Result<ClientServices> ProxyEngineImpl::servicesFor(const config::Config& config
 }
 
 void ProxyEngineImpl::commitServices(const ClientServices& services, const config::Config& config) {
-  mint_ = services.mint;
+  {
+    std::lock_guard lock(mint_mutex_);
+    mint_ = services.mint;
+  }
   if (!services.exclusions) return;
   services.exclusions->configure(ExclusionSettings::from(config.domain_exclusions));
   if (services.exclusions != exclusions_) {

@@ -10,11 +10,13 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "appliance/config/config.h"
@@ -27,6 +29,7 @@ class Keystore;
 namespace vtps::proxy {
 
 class ExclusionStore;
+struct MintServices;
 
 // What the engine decided for a session (the SSL inspection log's "decision").
 enum class Decision {
@@ -64,6 +67,15 @@ class Inspector {
   virtual Verdict inspect(Direction direction, std::span<const uint8_t> cleartext) = 0;
   // A reason for the block/trace verdict, logged with the session (e.g. "filter 1234").
   virtual std::string reason() const { return {}; }
+  // The verdict before any cleartext: kBlock when the session was refused when it opened (a
+  // 5-tuple filter), so the proxy closes it before relaying a byte.
+  virtual Verdict openVerdict() const { return Verdict::kPass; }
+  // After a kPass: how long to stop reading the session (a rate limit); zero to go on.
+  virtual std::chrono::nanoseconds throttleDelay() const { return {}; }
+  // After a kBlock: bytes to send the client before closing (an HTTP redirect), and whether
+  // the deciding filter asks for TCP resets on both legs (else the proxy's tcp-reset decides).
+  virtual std::string_view clientResponse() const { return {}; }
+  virtual bool resetRequested() const { return false; }
 };
 
 // Creates one inspector per decrypted session. Thread-safe: called from every worker.
@@ -71,6 +83,12 @@ class InspectorFactory {
  public:
   virtual ~InspectorFactory() = default;
   virtual std::unique_ptr<Inspector> create(const SessionContext& session) = 0;
+  // The name of the inspection bypass rule that covers the session (empty: none). A bypassed
+  // session is not decrypted at all: the proxy splices it.
+  virtual std::string bypassRule(const SessionContext& session) const {
+    (void)session;
+    return {};
+  }
 };
 
 // One SSL inspection log entry, produced when a session closes.
@@ -202,6 +220,9 @@ class ProxyEngine {
   // The SSL client domain exclusions, for listing and editing from the control thread; null
   // until a config with SSL client policies has been applied.
   virtual std::shared_ptr<ExclusionStore> exclusionStore() const = 0;
+  // The leaf key pool, minter and cache of SSL client inspection; null until a config with SSL
+  // client policies has been applied. Safe from any thread (the metrics server reads it).
+  virtual std::shared_ptr<const MintServices> mintServices() const { return nullptr; }
   // Stops accepting, lets live sessions finish for up to `grace_s`, then closes them, removes
   // the rules and joins the workers.
   virtual void drainAndStop(double grace_s) = 0;

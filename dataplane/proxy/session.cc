@@ -1,6 +1,7 @@
 #include "dataplane/proxy/session.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -10,6 +11,7 @@
 
 #include "dataplane/proxy/splice_relay.h"
 #include "dataplane/proxy/tls_session.h"
+#include "dataplane/proxy/trace.h"
 
 namespace vtps::proxy {
 namespace {
@@ -63,6 +65,8 @@ void Session::start() {
     return;
   }
   setDeadlineIn(worker_.shared().options.hello_timeout_ms);
+  traceSession(TraceFlag::kInitiation, TraceLevel::kBrief, record_.context,
+               [] { return std::string("accepted"); });
 }
 
 void Session::setDeadlineIn(int64_t ms) {
@@ -108,6 +112,10 @@ void Session::onDeadline() {
       return fail(Ctr::kHandshakeTimeouts,
                   fmt::format("{} handshake timed out",
                               state_ == State::kServerHandshake ? "server" : "client"));
+    case State::kTlsRelay:
+      // The inspector's rate limit is over: relay what waited.
+      throttled_ = false;
+      return pumpTls();
     default:
       return;
   }
@@ -147,6 +155,12 @@ void Session::readHello() {
   offered_alpn_ = parser.hello().alpn;
   key_offer_.signature_schemes = parser.hello().signature_algorithms;
   key_offer_.cipher_suites = parser.hello().cipher_suites;
+  traceSession(TraceFlag::kInitiation, TraceLevel::kDetail, record_.context, [&] {
+    const ClientHello& h = parser.hello();
+    return fmt::format("ClientHello: sni \"{}\", alpn [{}], {} cipher suites, {} versions offered",
+                       h.sni, fmt::join(h.alpn, ","), h.cipher_suites.size(),
+                       h.supported_versions.size());
+  });
   worker_.setDeadline(*this, 0);
   decide();
 }
@@ -195,6 +209,7 @@ void Session::decideServer() {
     return splice(Decision::kNotDecrypted, Ctr::kSourceExceptions,
                   fmt::format("source exception {}", ex->str()));
   }
+  if (bypassedByFilters()) return;
   if (!admitDecryption()) return overThreshold();
   record_.decision = Decision::kDecrypted;
   connectUpstream(Plan::kDecrypt);
@@ -263,6 +278,8 @@ void Session::finishConnect() {
                                                             destination_.str(), strerror(error)));
   }
   worker_.counters().add(Ctr::kTcpUpstreamConnected);
+  traceSession(TraceFlag::kProxy, TraceLevel::kDetail, record_.context,
+               [&] { return "upstream connected to " + destination_.str(); });
   if (plan_ == Plan::kSplice) return startSplice();
   startServerHandshake();
 }
@@ -285,6 +302,11 @@ void Session::pumpSplice() {
   SpliceRelay::Outcome outcome = splice_->pump(client_, server_, record_.bytes_client_to_server,
                                                record_.bytes_server_to_client, error);
   countBytes(up_before, down_before);
+  traceSession(TraceFlag::kProxy, TraceLevel::kVerbose, record_.context, [&] {
+    return fmt::format("splice: +{} bytes client->server, +{} server->client",
+                       record_.bytes_client_to_server - up_before,
+                       record_.bytes_server_to_client - down_before);
+  });
   if (outcome == SpliceRelay::Outcome::kOpen) return;
   if (outcome == SpliceRelay::Outcome::kDone) return close(Close::kGraceful);
   if (error == ECONNRESET) worker_.counters().add(Ctr::kTcpResetsReceived);
@@ -306,6 +328,11 @@ void Session::countDecision() {
   static constexpr Ctr kByDecision[] = {Ctr::kDecrypted, Ctr::kDecryptedNotInspected,
                                         Ctr::kNotDecrypted, Ctr::kBypassed, Ctr::kBlocked};
   worker_.counters().add(kByDecision[static_cast<size_t>(record_.decision)]);
+  traceSession(TraceFlag::kProxy, TraceLevel::kBrief, record_.context, [&] {
+    return fmt::format("decision {} (proxy \"{}\", policy \"{}\"{}{})", toString(record_.decision),
+                       record_.context.proxy, record_.context.policy,
+                       record_.reason.empty() ? "" : ": ", record_.reason);
+  });
 }
 
 void Session::fail(Ctr counter, std::string reason) {
@@ -352,6 +379,16 @@ void Session::close(Close how) {
   c.sub(Ctr::kSessionsActive);
   c.add(Ctr::kTcpClosed);
   record_.duration_s = static_cast<double>(worker_.nowMs() - start_mono_ms_) / 1000.0;
+  traceSession(TraceFlag::kTermination, TraceLevel::kBrief, record_.context, [&] {
+    return fmt::format("closed{}: {} bytes client->server, {} server->client, {:.3f} s{}{}",
+                       how == Close::kGraceful ? "" : " with TCP reset",
+                       record_.bytes_client_to_server, record_.bytes_server_to_client,
+                       record_.duration_s, record_.reason.empty() ? "" : "; ", record_.reason);
+  });
+  traceSession(TraceFlag::kTermination, TraceLevel::kExtensive, record_.context, [&] {
+    return fmt::format("client leg {} {}, server leg {} {}", record_.client_version,
+                       record_.client_cipher, record_.server_version, record_.server_cipher);
+  });
   shared.sink->sessionClosed(record_);
   worker_.retire(*this);
 }

@@ -105,6 +105,8 @@ class Session {
   void startTlsRelay();
   void pumpTls();
   void blockByInspector();
+  // An inspection bypass rule covers the session: splices it (not decrypted) and returns true.
+  bool bypassedByFilters();
 
   // client policy path (session_client.cc).
   void decideClient();
@@ -158,6 +160,7 @@ class Session {
   bool names_from_certificate_ = false;
   bool minted_trusted_ = false;       // the client leg presents a leaf of the signing CA
   std::string not_inspected_reason_;  // set: decrypted but not inspected, for this reason
+  bool throttled_ = false;  // the inspector's rate limit paused the relay until the deadline
   SessionRecord record_;
   std::unique_ptr<SpliceRelay> splice_;
   std::unique_ptr<TlsSession> tls_;

@@ -73,6 +73,7 @@ void Session::decideClient() {
   if (!policy.enabled) {
     return splice(Decision::kNotDecrypted, Ctr::kClientPolicyDisabled, "policy disabled");
   }
+  if (bypassedByFilters()) return;
   std::string reason;
   const uint32_t client = client_address_.address;
   if (const config::Cidr4* a = RuntimeSnapshot::covering(policy.always_decrypt, client)) {

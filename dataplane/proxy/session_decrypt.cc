@@ -2,9 +2,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "dataplane/proxy/session.h"
 #include "dataplane/proxy/tls_session.h"
+#include "dataplane/proxy/trace.h"
 
 namespace vtps::proxy {
 namespace {
@@ -140,12 +142,28 @@ void Session::startTlsRelay() {
   } else if (InspectorFactory* factory = worker_.shared().inspectors.get()) {
     inspector_ = factory->create(record_.context);
   }
-  countDecision();
   state_ = State::kTlsRelay;
+  traceSession(TraceFlag::kProxy, TraceLevel::kExtensive, record_.context, [&] {
+    return fmt::format("both TLS handshakes done: client ALPN \"{}\", inspector {}",
+                       tls_->clientAlpn(), inspector_ ? "on" : "off");
+  });
+  // A session a 5-tuple filter refused is closed before any byte is relayed.
+  if (inspector_ && inspector_->openVerdict() == Verdict::kBlock) return blockByInspector();
+  countDecision();
   pumpTls();
 }
 
+bool Session::bypassedByFilters() {
+  const InspectorFactory* factory = worker_.shared().inspectors.get();
+  if (factory == nullptr) return false;
+  std::string rule = factory->bypassRule(record_.context);
+  if (rule.empty()) return false;
+  splice(Decision::kNotDecrypted, Ctr::kCount, fmt::format("inspection bypass rule {}", rule));
+  return true;
+}
+
 void Session::pumpTls() {
+  if (throttled_) return;
   std::string error;
   const uint64_t up_before = record_.bytes_client_to_server;
   const uint64_t down_before = record_.bytes_server_to_client;
@@ -153,6 +171,11 @@ void Session::pumpTls() {
       tls_->pump(client_, server_, inspector_.get(), worker_.scratch(),
                  record_.bytes_client_to_server, record_.bytes_server_to_client, error);
   countBytes(up_before, down_before);
+  traceSession(TraceFlag::kProxy, TraceLevel::kVerbose, record_.context, [&] {
+    return fmt::format("TLS relay: +{} cleartext bytes client->server, +{} server->client",
+                       record_.bytes_client_to_server - up_before,
+                       record_.bytes_server_to_client - down_before);
+  });
   switch (outcome) {
     case TlsSession::RelayOutcome::kOpen:
       return;
@@ -160,6 +183,12 @@ void Session::pumpTls() {
       return close(Close::kGraceful);
     case TlsSession::RelayOutcome::kBlocked:
       return blockByInspector();
+    case TlsSession::RelayOutcome::kThrottled: {
+      // Readiness flags stay set, so the relay resumes where it stopped when the deadline fires.
+      throttled_ = true;
+      auto ms = std::chrono::ceil<std::chrono::milliseconds>(inspector_->throttleDelay()).count();
+      return setDeadlineIn(std::max<int64_t>(1, ms));
+    }
     case TlsSession::RelayOutcome::kReset:
       if (tls_->peerReset()) worker_.counters().add(Ctr::kTcpResetsReceived);
       record_.reason = record_.reason.empty() ? error : record_.reason + "; " + error;
@@ -175,6 +204,13 @@ void Session::blockByInspector() {
   record_.reason =
       why.empty() ? "blocked by inspector" : fmt::format("blocked by inspector: {}", why);
   countDecision();
+  // A block page (quarantine redirect) goes to the client before the session closes.
+  if (inspector_ && tls_) tls_->sendToClient(inspector_->clientResponse());
+  if (inspector_ && inspector_->resetRequested()) {
+    c.add(Ctr::kTcpResetsToServer);
+    c.add(Ctr::kTcpResetsToClient);
+    return close(Close::kResetBoth);
+  }
   if (!tcpReset()) return close(Close::kGraceful);
   // The server proxy's option resets the server, the client proxy's the client.
   if (match_ != nullptr) {

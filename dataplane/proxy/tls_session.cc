@@ -244,6 +244,9 @@ TlsSession::FlowResult TlsSession::pumpFlow(Flow& flow, Leg& from, Leg& to, Insp
       }
       FlowResult r = writeOut(flow, to, chunk.data(), chunk.size(), delivered, error);
       if (r != FlowResult::kOk) return r;
+      if (inspector != nullptr && inspector->throttleDelay().count() > 0) {
+        return FlowResult::kThrottled;
+      }
       continue;
     }
     int e = SSL_get_error(flow.from, n);
@@ -274,8 +277,16 @@ TlsSession::RelayOutcome TlsSession::pump(Leg& client, Leg& server, Inspector* i
   }
   if (up == FlowResult::kBlocked) return RelayOutcome::kBlocked;
   if (up == FlowResult::kError) return RelayOutcome::kReset;
+  if (up == FlowResult::kThrottled) return RelayOutcome::kThrottled;
   if (up_.close_sent && down_.close_sent) return RelayOutcome::kDone;
   return RelayOutcome::kOpen;
+}
+
+void TlsSession::sendToClient(std::string_view bytes) {
+  if (!client_ || !SSL_is_init_finished(client_.get()) || bytes.empty()) return;
+  ERR_clear_error();
+  SSL_write(client_.get(), bytes.data(), static_cast<int>(bytes.size()));
+  ERR_clear_error();
 }
 
 void TlsSession::shutdown(bool client_leg, bool server_leg) {

@@ -31,7 +31,9 @@ namespace vtps::proxy {
 class TlsSession {
  public:
   enum class Step { kWant, kDone, kFailed };
-  enum class RelayOutcome { kOpen, kDone, kBlocked, kReset };
+  // kThrottled: the inspector asked to stop reading for a while (Inspector::throttleDelay());
+  // the chunk that caused it was forwarded.
+  enum class RelayOutcome { kOpen, kDone, kBlocked, kReset, kThrottled };
   // Why a handshake failed, for the counters.
   enum class FailureKind { kOther, kNoSharedCipher, kVersion };
 
@@ -76,6 +78,10 @@ class TlsSession {
   RelayOutcome pump(Leg& client, Leg& server, Inspector* inspector, std::span<uint8_t> scratch,
                     uint64_t& client_to_server, uint64_t& server_to_client, std::string& error);
 
+  // Writes `bytes` to the client leg once, best effort (a block page before closing); what the
+  // socket does not take at once is dropped.
+  void sendToClient(std::string_view bytes);
+
   // Sends close_notify on the chosen legs whose handshake finished, best effort (non-blocking,
   // no wait for the peer's).
   void shutdown(bool client_leg, bool server_leg);
@@ -95,7 +101,7 @@ class TlsSession {
     bool eof = false;               // `from` closed (close_notify or TCP FIN)
     bool close_sent = false;        // close_notify sent on `to`
   };
-  enum class FlowResult { kOk, kBlocked, kError };
+  enum class FlowResult { kOk, kBlocked, kError, kThrottled };
 
   TlsSession(std::string name, ossl::SslPtr server);
   // Ties `ssl` to this session for onInfo() (app data) and starts its handshake clock.

@@ -191,7 +191,9 @@ ssl:
 
 TEST(LoaderTest, UnknownKeyWithoutCloseMatchListsTheKnownKeys) {
   EXPECT_THAT(errorsOf("filters: {rules: x, colour: red}\nwhatever: 1\n"),
-              ElementsAre("t.yaml:1:21: error: filters.colour: unknown key; expected one of: rules",
+              ElementsAre("t.yaml:1:21: error: filters.colour: unknown key; expected one of: "
+                          "rules, cache-dir, trace-dir, address-vars, port-vars, limits, "
+                          "inspection-bypass, traffic-management, reputation, quarantine",
                           "t.yaml:2:1: error: whatever: unknown key; expected one of: device, "
                           "segments, ssl, profiles, filters"));
 }
@@ -227,6 +229,23 @@ TEST(LoaderTest, EnumValuesAreCheckedWithSuggestions) {
           "standard, performance",
           "t.yaml:4:36: error: device.ssl-inspection.over-threshold: unknown over-threshold "
           "action \"blok\"; did you mean \"block\"?"));
+}
+
+TEST(LoaderTest, CryptoChoicesAreReadAndChecked) {
+  auto loaded =
+      config::loadString("device:\n  crypto: {seed-source: os, aead: ipsec-mb}\n", "t.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.report();
+  EXPECT_EQ(loaded.config->device.seed_source, config::SeedSource::kOs);
+  EXPECT_EQ(loaded.config->device.aead_provider, config::AeadProvider::kIpsecMb);
+  auto defaults = config::loadString("device: {}\n", "t.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.report();
+  EXPECT_EQ(defaults.config->device.seed_source, config::SeedSource::kCpu);
+  EXPECT_EQ(defaults.config->device.aead_provider, config::AeadProvider::kAuto);
+  EXPECT_THAT(errorsOf("device:\n  crypto: {seed-source: rdrand, aead: ipsecmb}\n"),
+              ElementsAre("t.yaml:2:25: error: device.crypto.seed-source: unknown seed source "
+                          "\"rdrand\"; expected one of: cpu, os",
+                          "t.yaml:2:39: error: device.crypto.aead: unknown AEAD provider "
+                          "\"ipsecmb\"; did you mean \"ipsec-mb\"?"));
 }
 
 TEST(LoaderTest, DuplicateKeysAreErrors) {
@@ -342,6 +361,29 @@ TEST(LoaderTest, ReportsEveryErrorAtOnceInFileOrder) {
                           "t.yaml:10:18: error: ssl.server-proxies[0].protocols: TLSv1.0 and "
                           "TLSv1.2 are enabled but TLSv1.1 is not; the enabled protocols must be "
                           "contiguous"));
+}
+
+TEST(LoaderTest, ReadsSegmentTrafficMap) {
+  LoadResult r = loadString(R"(segments:
+  - {name: s1, ports: [a, b], vlans: [0, 100], sources: [10.1.0.0/16],
+     destinations: [10.2.0.1]}
+  - {name: s2, ports: [c, d]}
+)",
+                            "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.report();
+  ASSERT_EQ(r.config->segments.size(), 2u);
+  const Segment& s1 = r.config->segments[0];
+  EXPECT_THAT(s1.vlans, ElementsAre(0, 100));
+  ASSERT_EQ(s1.sources.size(), 1u);
+  EXPECT_EQ(s1.sources[0].str(), "10.1.0.0/16");
+  ASSERT_EQ(s1.destinations.size(), 1u);
+  EXPECT_EQ(s1.destinations[0].str(), "10.2.0.1/32");
+  const Segment& s2 = r.config->segments[1];
+  EXPECT_TRUE(s2.vlans.empty());
+  EXPECT_TRUE(s2.sources.empty());
+  EXPECT_THAT(errorsOf("segments:\n  - {name: s, ports: [a, b], sources: [10.1.0.0/33]}\n"),
+              ElementsAre("t.yaml:2:40: error: segments[0].sources[0]: \"10.1.0.0/33\" is not an "
+                          "IPv4 address or CIDR (a.b.c.d or a.b.c.d/0-32)"));
 }
 
 }  // namespace

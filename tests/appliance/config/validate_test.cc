@@ -413,6 +413,17 @@ profiles:
                           "segment \"seg1\""));
 }
 
+TEST(ValidateTest, SegmentVlansAreIdsListedOnce) {
+  EXPECT_THAT(errorsOf(R"(segments:
+  - {name: seg1, ports: [a, b], vlans: [0, 4094, 4095, 0, -1]}
+)"),
+              ElementsAre("t.yaml:2:50: error: segments[0].vlans[2]: 4095 is not a VLAN id (0 "
+                          "untagged, 1..4094)",
+                          "t.yaml:2:56: error: segments[0].vlans[3]: VLAN 0 is listed twice",
+                          "t.yaml:2:59: error: segments[0].vlans[4]: -1 is not a VLAN id (0 "
+                          "untagged, 1..4094)"));
+}
+
 TEST(ValidateTest, KeystoreReferencesAreCheckedSeparately) {
   LoadResult r = loadString(R"(ssl:
   server-proxies:

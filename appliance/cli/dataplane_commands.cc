@@ -1,0 +1,79 @@
+// `vtpsctl show dataplane [--json]`: the dpdk dataplane of a running vtpsd (control method
+// "dataplane"): mode, ports with their hardware counters, and per lcore the flow table and the
+// counters of each segment direction (rx port queue -> tx port queue).
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "appliance/cli/context.h"
+#include "appliance/cli/daemon_call.h"
+
+namespace vtps::cli {
+namespace {
+
+using mgmt::Json;
+
+std::string padded(std::string text, size_t width) {
+  if (text.size() < width) text.append(width - text.size(), ' ');
+  return text;
+}
+
+void printPorts(const Json& ports) {
+  std::cout << "Ports\n  " << padded("PORT", 6) << padded("NAME", 24) << padded("QUEUES", 8)
+            << padded("RX", 14) << padded("TX", 14) << padded("MISSED", 10) << "ERRORS\n";
+  for (const Json& p : ports) {
+    uint64_t errors = p.at("rx_errors").get<uint64_t>() + p.at("tx_errors").get<uint64_t>();
+    std::cout << "  " << padded(p.at("port").dump(), 6)
+              << padded(p.at("name").get<std::string>(), 24) << padded(p.at("queues").dump(), 8)
+              << padded(p.at("rx_packets").dump(), 14) << padded(p.at("tx_packets").dump(), 14)
+              << padded(p.at("rx_missed").dump(), 10) << errors << "\n";
+  }
+}
+
+void printLcores(const Json& lcores) {
+  for (const Json& l : lcores) {
+    std::cout << "Lcore " << l.at("lcore").dump() << " (cpu " << l.at("cpu").dump() << "): polls "
+              << l.at("polls").dump() << ", idle " << l.at("idle_polls").dump() << ", sleeps "
+              << l.at("sleeps").dump() << "; flows " << l.at("flows_live").dump() << "/"
+              << l.at("flow_capacity").dump() << ", created " << l.at("flows_created").dump()
+              << ", evicted " << l.at("flows_evicted").dump() << "\n  " << padded("SEGMENT", 16)
+              << padded("PATH", 14) << padded("RX", 14) << padded("TX", 14) << padded("DROPPED", 10)
+              << padded("NOT-IP", 10) << "IN-PROFILE\n";
+    for (const Json& p : l.at("paths")) {
+      std::string path =
+          p.at("rx_port").dump() + "->" + p.at("tx_port").dump() + " q" + p.at("queue").dump();
+      std::cout << "  " << padded(p.at("segment").get<std::string>(), 16) << padded(path, 14)
+                << padded(p.at("rx_packets").dump(), 14) << padded(p.at("tx_packets").dump(), 14)
+                << padded(p.at("tx_dropped").dump(), 10) << padded(p.at("not_ip").dump(), 10)
+                << p.at("in_profile").dump() << "\n";
+    }
+  }
+}
+
+Status showDataplane(const Context& ctx, bool json) {
+  auto r = askDaemon(ctx, Json{{"method", "dataplane"}});
+  if (!r.ok()) return r.error();
+  if (json) {
+    std::cout << r->dump(2) << '\n';
+    return {};
+  }
+  std::cout << "Dataplane: dpdk, " << r->at("mode").get<std::string>() << " mode ("
+            << r->at("polling").get<std::string>() << " polling, "
+            << (r->at("hugepages").get<bool>() ? "hugepages" : "no hugepages") << ")\n";
+  printPorts(r->at("ports"));
+  printLcores(r->at("lcores"));
+  return {};
+}
+
+}  // namespace
+
+void addDataplaneCommands(CLI::App& app, Context& ctx) {
+  CLI::App* show = app.get_subcommand("show");
+  auto json = std::make_shared<bool>(false);
+  auto* dataplane = show->add_subcommand(
+      "dataplane", "dpdk dataplane: ports, lcores, flows and per-queue counters");
+  dataplane->add_flag("--json", *json, "print the daemon's JSON answer");
+  dataplane->callback([&ctx, json] { runCommand(ctx, [&] { return showDataplane(ctx, *json); }); });
+}
+
+}  // namespace vtps::cli

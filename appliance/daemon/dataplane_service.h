@@ -1,0 +1,33 @@
+// vtpsd's dpdk dataplane (device.dataplane: dpdk): started with the daemon, inside its process,
+// on the configured dataplane cores; its counters answer the control method "dataplane"
+// (`vtpsctl show dataplane`). Kernel mode has none.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "appliance/config/config.h"
+#include "appliance/mgmt/control_server.h"
+#include "crypto/result.h"
+#include "dataplane/dpdk/inline_dataplane.h"
+
+namespace vtps::daemon {
+
+class DataplaneService {
+ public:
+  // Reads the host's facts (/sys) and starts the dataplane. Errors: "dpdk dataplane: <cause>".
+  static Result<std::unique_ptr<DataplaneService>> start(const config::Config& config);
+
+  // What to put in system.log at start: the EAL arguments, the host report, the notes.
+  std::vector<std::string> startupReport() const;
+
+  // {mode, eal_args, host, ports: [...], lcores: [{..., paths: [...]}], totals: {...}}
+  mgmt::Json showResponse() const;
+
+ private:
+  explicit DataplaneService(std::unique_ptr<dpdk::InlineDataplane> dataplane);
+  std::unique_ptr<dpdk::InlineDataplane> dataplane_;
+};
+
+}  // namespace vtps::daemon

@@ -1,0 +1,84 @@
+#include "appliance/mgmt/rest_client.h"
+
+#include <httplib.h>
+
+namespace vtps::mgmt {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct RemoteRoute {
+  std::string verb;
+  std::string path;
+  Json body;
+};
+
+std::optional<RemoteRoute> routeFor(const Json& request) {
+  const std::string method = request.value("method", std::string());
+  if (method == "status") return RemoteRoute{"GET", "/api/v1/status", nullptr};
+  if (method == "sessions") return RemoteRoute{"GET", "/api/v1/sessions", nullptr};
+  if (method == "config-export") return RemoteRoute{"GET", "/api/v1/config/running", nullptr};
+  if (method == "config-history") return RemoteRoute{"GET", "/api/v1/config/history", nullptr};
+  if (method == "cert-list") return RemoteRoute{"GET", "/api/v1/certificates", nullptr};
+  if (method == "ca-list") return RemoteRoute{"GET", "/api/v1/ca-certificates", nullptr};
+  if (method == "counters") {
+    std::string group = request.value("group", std::string());
+    return RemoteRoute{
+        "GET",
+        "/api/v1/counters" +
+            (group.empty() ? "" : "?group=" + httplib::detail::encode_query_param(group)),
+        nullptr};
+  }
+  if (method == "apply") {
+    return RemoteRoute{"POST", "/api/v1/config/apply",
+                       Json{{"yaml", request.value("yaml", std::string())},
+                            {"file", request.value("file", std::string("<remote>"))}}};
+  }
+  if (method == "rollback") {
+    return RemoteRoute{"POST", "/api/v1/config/rollback",
+                       Json{{"steps", request.value("steps", 1)}}};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<Json> callRemote(const RemoteOptions& remote, const Json& request) {
+  auto route = routeFor(request);
+  if (!route) {
+    return makeError("'" + request.value("method", std::string()) +
+                     "' is not available through the REST API (--remote); run it on the appliance");
+  }
+  httplib::Client client(remote.url);
+  if (!client.is_valid()) return makeError("remote " + remote.url + ": not an https:// URL");
+  client.enable_server_certificate_verification(true);
+  if (!remote.ca_file.empty()) client.set_ca_cert_path(remote.ca_file.c_str());
+  client.set_bearer_token_auth(remote.token.c_str());
+  client.set_connection_timeout(10, 0);
+  client.set_read_timeout(60, 0);
+  httplib::Result result =
+      route->verb == "GET"
+          ? client.Get(route->path.c_str())
+          : client.Post(route->path.c_str(), route->body.dump(), "application/json");
+  if (!result) {
+    std::string why = httplib::to_string(result.error());
+    if (result.error() == httplib::Error::SSLServerVerification) {
+      why += " (pass the appliance's management certificate with --remote-ca)";
+    }
+    return makeError("remote " + remote.url + route->path + ": " + why);
+  }
+  Json body = Json::parse(result->body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return makeError("remote " + remote.url + route->path + ": HTTP " +
+                     std::to_string(result->status) + " without a JSON object");
+  }
+  // The REST API words a refused apply as "config apply refused: …", which vtpsctl adds itself.
+  constexpr std::string_view kApplyPrefix = "config apply refused: ";
+  if (body.contains("error") && body.at("error").is_string()) {
+    std::string error = body.at("error").get<std::string>();
+    if (error.starts_with(kApplyPrefix)) body["error"] = error.substr(kApplyPrefix.size());
+  }
+  return body;
+}
+
+}  // namespace vtps::mgmt

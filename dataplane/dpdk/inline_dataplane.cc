@@ -1,0 +1,37 @@
+#include "dataplane/dpdk/inline_dataplane.h"
+
+#include "dataplane/dpdk/eal.h"
+
+namespace vtps::dpdk {
+
+Result<std::unique_ptr<InlineDataplane>> InlineDataplane::start(const config::Config& config,
+                                                                const HostFacts& host,
+                                                                const EalOptions& options) {
+  Result<EalPlan> plan = buildEalPlan(config, host, options);
+  if (!plan.ok()) return plan.error();
+  VTPS_RETURN_IF_ERROR(initEal(plan->args));
+  std::vector<ForwarderSegment> segments;
+  for (const SegmentPlan& s : plan->segments) {
+    ForwarderSegment seg{s.name, {0, 0}, s.vlans, s.sources, s.destinations};
+    for (int i = 0; i < 2; ++i) {
+      Result<uint16_t> id = portIdByName(s.ports[i].name);
+      if (!id.ok()) return Error{"segment \"" + s.name + "\": " + id.message()};
+      seg.ports[i] = *id;
+    }
+    segments.push_back(std::move(seg));
+  }
+  ForwarderOptions fo;
+  fo.lcores = workerLcores();
+  fo.busy_poll = plan->busy_poll;
+  auto forwarder = SegmentForwarder::start(std::move(segments), std::move(fo));
+  if (!forwarder.ok()) return forwarder.error();
+  return std::unique_ptr<InlineDataplane>(
+      new InlineDataplane(std::move(plan.value()), std::move(forwarder.value())));
+}
+
+InlineDataplane::InlineDataplane(EalPlan plan, std::unique_ptr<SegmentForwarder> forwarder)
+    : plan_(std::move(plan)), forwarder_(std::move(forwarder)) {}
+
+InlineDataplane::~InlineDataplane() = default;
+
+}  // namespace vtps::dpdk

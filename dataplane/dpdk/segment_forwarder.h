@@ -1,0 +1,118 @@
+// Segment forwarding on DPDK lcores: every segment is a pair of ports bridged both ways. When
+// both ports can give every lcore an RSS queue, worker lcore i owns queue i of both (symmetric
+// RSS sends a flow's two directions to the same queue index); otherwise (virtio without RSS,
+// net_af_packet, net_ring) the whole segment runs on one lcore, segments dealt round-robin.
+// Each lcore has its own flow table and counters; nothing is shared or locked on the packet
+// path and nothing is allocated per packet. Performance mode busy-polls; standard
+// mode sleeps adaptively (1 us doubling to 500 us) once the ports have been idle for a while.
+//
+// This header exposes no DPDK types; ports are ethdev port ids.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "appliance/config/config.h"
+#include "crypto/result.h"
+
+namespace vtps::dpdk {
+
+struct ForwarderSegment {
+  std::string name;
+  uint16_t ports[2] = {0, 0};
+  // The traffic the segment's profile covers (empty lists match all); decided per flow when it
+  // is created, from its first packet (initiator = source).
+  std::vector<int> vlans;
+  std::vector<config::Cidr4> sources;
+  std::vector<config::Cidr4> destinations;
+};
+
+struct ForwarderOptions {
+  std::vector<unsigned> lcores;  // EAL worker lcore ids (placement: see the class comment)
+  bool busy_poll = false;
+  std::size_t flows_per_lcore = 1 << 16;
+  double flow_idle_timeout_s = 300;
+  uint16_t rx_descriptors = 1024;
+  uint16_t tx_descriptors = 1024;
+};
+
+// One direction of one segment on one lcore (rx port queue -> tx port queue).
+struct PathCounters {
+  std::string segment;
+  uint16_t rx_port = 0;
+  uint16_t tx_port = 0;
+  uint16_t queue = 0;
+  uint64_t rx_packets = 0;
+  uint64_t rx_bytes = 0;
+  uint64_t tx_packets = 0;
+  uint64_t tx_dropped = 0;  // the tx queue was full
+  uint64_t not_ip = 0;      // bridged without a flow (ARP, LLDP, ...)
+  uint64_t truncated = 0;   // bridged without a flow: headers cut short
+  uint64_t in_profile = 0;  // packets of flows the segment's VLAN/CIDR map covers
+};
+
+struct LcoreCounters {
+  unsigned lcore = 0;
+  uint64_t polls = 0;       // rounds over all of the lcore's queues
+  uint64_t idle_polls = 0;  // rounds that received nothing
+  uint64_t sleeps = 0;      // adaptive sleeps (standard mode)
+  uint64_t flows_created = 0;
+  uint64_t flows_evicted = 0;  // a full bucket gave up its stalest flow
+  uint64_t flows_expired = 0;  // an idle flow's slot was reused
+  uint64_t flows_live = 0;
+  uint64_t flow_capacity = 0;
+  std::vector<PathCounters> paths;
+};
+
+struct PortCounters {
+  uint16_t port = 0;
+  std::string name;
+  uint16_t queues = 0;
+  bool rss = false;  // symmetric RSS over one queue per lcore; false: the segment is on one lcore
+  uint64_t rx_packets = 0;
+  uint64_t tx_packets = 0;
+  uint64_t rx_bytes = 0;
+  uint64_t tx_bytes = 0;
+  uint64_t rx_missed = 0;
+  uint64_t rx_errors = 0;
+  uint64_t tx_errors = 0;
+  uint64_t rx_no_mbuf = 0;
+};
+
+struct ForwarderSnapshot {
+  bool busy_poll = false;
+  std::vector<PortCounters> ports;
+  std::vector<LcoreCounters> lcores;
+};
+
+class SegmentForwarder {
+ public:
+  // Places the segments, configures and starts their ports (promiscuous; one queue per lcore
+  // with symmetric RSS, or one queue) and launches the lcores that have something to poll.
+  // Errors: no lcore, no segment, a port that does not exist or is used twice, a lcore that is
+  // not a worker, or a DPDK call that failed (named, with its error).
+  static Result<std::unique_ptr<SegmentForwarder>> start(std::vector<ForwarderSegment> segments,
+                                                         ForwarderOptions options);
+  ~SegmentForwarder();
+  SegmentForwarder(const SegmentForwarder&) = delete;
+  SegmentForwarder& operator=(const SegmentForwarder&) = delete;
+
+  // Stops the lcores, then stops and closes the ports. Idempotent.
+  void stop();
+  ForwarderSnapshot snapshot() const;
+
+  struct State;
+
+ private:
+  explicit SegmentForwarder(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// The 40-byte Toeplitz key whose hash is the same for (src, dst) and (dst, src): 0x6d5a
+// repeated. Exposed for tests.
+const uint8_t* symmetricRssKey();
+
+}  // namespace vtps::dpdk

@@ -1,0 +1,291 @@
+// Segment forwarding through real DPDK lcores on net_ring ports (rte_eth_from_rings): the test
+// feeds each port's rx ring and reads what the forwarder put on the other port's tx ring. EAL
+// runs once for the whole binary (--no-huge --no-shconf), so this needs root like the other
+// EAL users and carries the "root" label.
+#include "dataplane/dpdk/segment_forwarder.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <rte_bus_vdev.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_thash.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "dataplane/dpdk/eal.h"
+#include "tests/dataplane/dpdk/packet_builder.h"
+
+namespace vtps::dpdk {
+namespace {
+
+using ::testing::HasSubstr;
+
+bool g_eal_ok = false;
+rte_mempool* g_pool = nullptr;
+
+constexpr uint32_t kClientNet = 0x0a140100;  // 10.20.1.0/24
+constexpr uint32_t kOtherNet = 0x0a150100;   // 10.21.1.0/24
+constexpr uint32_t kServer = 0x0a140202;     // 10.20.2.2
+
+struct RingPort {
+  rte_ring* rx = nullptr;
+  rte_ring* tx = nullptr;
+  uint16_t port = 0;
+};
+
+RingPort makeRingPort(const std::string& name, unsigned tx_size = 4096) {
+  RingPort p;
+  p.rx = rte_ring_create((name + "_rx").c_str(), 4096, SOCKET_ID_ANY, 0);
+  p.tx = rte_ring_create((name + "_tx").c_str(), tx_size, SOCKET_ID_ANY, 0);
+  EXPECT_NE(p.rx, nullptr);
+  EXPECT_NE(p.tx, nullptr);
+  int id = rte_eth_from_rings(name.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
+  EXPECT_GE(id, 0) << "rte_eth_from_rings " << name;
+  p.port = static_cast<uint16_t>(id);
+  return p;
+}
+
+void freeRings(RingPort& p) {
+  void* m = nullptr;
+  for (rte_ring* r : {p.rx, p.tx}) {
+    while (rte_ring_dequeue(r, &m) == 0)
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(r);
+  }
+}
+
+void feed(rte_ring* ring, const std::vector<uint8_t>& frame, int count) {
+  for (int i = 0; i < count; ++i) {
+    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+    ASSERT_NE(m, nullptr);
+    char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
+    std::memcpy(data, frame.data(), frame.size());
+    ASSERT_EQ(rte_ring_enqueue(ring, m), 0);
+  }
+}
+
+bool waitFor(const std::function<bool()>& done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+std::vector<uint8_t> firstFrame(rte_ring* ring) {
+  void* m = nullptr;
+  if (rte_ring_dequeue(ring, &m) != 0) return {};
+  auto* mbuf = static_cast<rte_mbuf*>(m);
+  const auto* data = rte_pktmbuf_mtod(mbuf, const uint8_t*);
+  std::vector<uint8_t> out(data, data + rte_pktmbuf_data_len(mbuf));
+  rte_pktmbuf_free(mbuf);
+  return out;
+}
+
+class SegmentForwarderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!g_eal_ok) GTEST_SKIP() << "DPDK EAL did not initialise (needs root)";
+  }
+};
+
+TEST_F(SegmentForwarderTest, ForwardsEveryPacketBothWaysAndCountsIt) {
+  RingPort a = makeRingPort("fwd_a");
+  RingPort b = makeRingPort("fwd_b");
+  ForwarderSegment seg{"seg1", {a.port, b.port}, {}, {{kClientNet, 24}}, {}};
+  auto fwd = SegmentForwarder::start(
+      {seg}, {.lcores = workerLcores().size() > 0 ? std::vector<unsigned>{workerLcores()[0]}
+                                                  : std::vector<unsigned>{}});
+  ASSERT_TRUE(fwd.ok()) << fwd.message();
+  // 4 flows from the segment's source network, 2 from elsewhere; answers from the server; ARP.
+  std::vector<uint8_t> first = test::ipv4Frame(kClientNet + 1, kServer, 40000, 443);
+  for (uint32_t i = 0; i < 4; ++i)
+    feed(a.rx, test::ipv4Frame(kClientNet + 1 + i, kServer, 40000, 443), 100);
+  for (uint32_t i = 0; i < 2; ++i)
+    feed(a.rx, test::ipv4Frame(kOtherNet + 1 + i, kServer, 40000, 443), 100);
+  // The first packet of a flow decides its profile, so the answers follow the requests.
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(b.tx) == 600; }));
+  for (uint32_t i = 0; i < 4; ++i)
+    feed(b.rx, test::ipv4Frame(kServer, kClientNet + 1 + i, 443, 40000), 50);
+  feed(b.rx, test::ethernet(0x0806), 30);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(b.tx) == 600 && rte_ring_count(a.tx) == 230; }))
+      << "a.tx " << rte_ring_count(a.tx) << " b.tx " << rte_ring_count(b.tx);
+  EXPECT_EQ(firstFrame(b.tx), first);
+
+  ForwarderSnapshot snap = (*fwd)->snapshot();
+  ASSERT_EQ(snap.ports.size(), 2u);
+  EXPECT_EQ(snap.ports[0].name, "net_ring_fwd_a");
+  EXPECT_EQ(snap.ports[0].rx_packets, 600u);
+  EXPECT_EQ(snap.ports[0].tx_packets, 230u);
+  EXPECT_EQ(snap.ports[1].rx_packets, 230u);
+  ASSERT_EQ(snap.lcores.size(), 1u);
+  const LcoreCounters& lc = snap.lcores[0];
+  EXPECT_EQ(lc.flows_created, 6u);
+  EXPECT_EQ(lc.flows_live, 6u);
+  EXPECT_EQ(lc.flows_evicted, 0u);
+  ASSERT_EQ(lc.paths.size(), 2u);
+  const PathCounters& ab = lc.paths[0];
+  EXPECT_EQ(ab.segment, "seg1");
+  EXPECT_EQ(ab.rx_port, a.port);
+  EXPECT_EQ(ab.tx_port, b.port);
+  EXPECT_EQ(ab.rx_packets, 600u);
+  EXPECT_EQ(ab.tx_packets, 600u);
+  EXPECT_EQ(ab.rx_bytes, 600u * first.size());
+  EXPECT_EQ(ab.tx_dropped, 0u);
+  EXPECT_EQ(ab.in_profile, 400u);
+  const PathCounters& ba = lc.paths[1];
+  EXPECT_EQ(ba.rx_packets, 230u);
+  EXPECT_EQ(ba.tx_packets, 230u);
+  EXPECT_EQ(ba.not_ip, 30u);
+  EXPECT_EQ(ba.in_profile, 200u);  // answers belong to flows the clients opened
+  // Standard mode: once the rings are empty the lcore sleeps instead of spinning.
+  EXPECT_TRUE(waitFor([&] { return (*fwd)->snapshot().lcores[0].sleeps > 10; }));
+  (*fwd)->stop();
+  EXPECT_FALSE(rte_eth_dev_is_valid_port(a.port));
+  freeRings(a);
+  freeRings(b);
+}
+
+TEST_F(SegmentForwarderTest, FullTxQueueCountsDropsAndFreesThePackets) {
+  RingPort a = makeRingPort("drop_a");
+  RingPort b = makeRingPort("drop_b", 64);  // holds 63
+  unsigned free_before = rte_mempool_avail_count(g_pool);
+  auto fwd = SegmentForwarder::start({{"seg1", {a.port, b.port}, {}, {}, {}}},
+                                     {.lcores = {workerLcores()[0]}, .busy_poll = true});
+  ASSERT_TRUE(fwd.ok()) << fwd.message();
+  feed(a.rx, test::ipv4Frame(kClientNet + 1, kServer, 40000, 443), 200);
+  ASSERT_TRUE(waitFor([&] { return (*fwd)->snapshot().lcores[0].paths[0].rx_packets == 200; }));
+  PathCounters ab = (*fwd)->snapshot().lcores[0].paths[0];
+  EXPECT_EQ(ab.tx_packets, 63u);
+  EXPECT_EQ(ab.tx_dropped, 137u);
+  EXPECT_EQ((*fwd)->snapshot().lcores[0].sleeps, 0u);  // performance mode never sleeps
+  (*fwd)->stop();
+  freeRings(a);
+  freeRings(b);
+  EXPECT_EQ(rte_mempool_avail_count(g_pool), free_before);
+}
+
+TEST_F(SegmentForwarderTest, SegmentsOnPortsWithoutRssRunWholeOnOneLcoreEach) {
+  ASSERT_GE(workerLcores().size(), 2u);
+  RingPort a = makeRingPort("whole_a"), b = makeRingPort("whole_b");
+  RingPort c = makeRingPort("whole_c"), d = makeRingPort("whole_d");
+  std::vector<unsigned> lcores = {workerLcores()[0], workerLcores()[1]};
+  auto fwd = SegmentForwarder::start(
+      {{"seg1", {a.port, b.port}, {}, {}, {}}, {"seg2", {c.port, d.port}, {}, {}, {}}},
+      {.lcores = lcores});
+  ASSERT_TRUE(fwd.ok()) << fwd.message();
+  feed(a.rx, test::ipv4Frame(kClientNet + 1, kServer, 40000, 443), 70);
+  feed(d.rx, test::ipv4Frame(kServer, kClientNet + 2, 443, 40000), 30);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(b.tx) == 70 && rte_ring_count(c.tx) == 30; }));
+  ForwarderSnapshot snap = (*fwd)->snapshot();
+  ASSERT_EQ(snap.lcores.size(), 2u);
+  EXPECT_FALSE(snap.ports[0].rss);
+  EXPECT_EQ(snap.ports[0].queues, 1);
+  // seg1 on the first lcore, seg2 on the second, each with both directions on queue 0.
+  ASSERT_EQ(snap.lcores[0].paths.size(), 2u);
+  ASSERT_EQ(snap.lcores[1].paths.size(), 2u);
+  EXPECT_EQ(snap.lcores[0].paths[0].segment, "seg1");
+  EXPECT_EQ(snap.lcores[0].paths[0].rx_packets, 70u);
+  EXPECT_EQ(snap.lcores[1].paths[1].segment, "seg2");
+  EXPECT_EQ(snap.lcores[1].paths[1].rx_port, d.port);
+  EXPECT_EQ(snap.lcores[1].paths[1].queue, 0);
+  EXPECT_EQ(snap.lcores[1].paths[1].tx_packets, 30u);
+  EXPECT_EQ(snap.lcores[0].flows_created, 1u);
+  EXPECT_EQ(snap.lcores[1].flows_created, 1u);
+  (*fwd)->stop();
+  for (RingPort* p : {&a, &b, &c, &d})
+    freeRings(*p);
+}
+
+// net_null ports have RSS and many queues: the segment is spread, one RSS queue per lcore.
+TEST_F(SegmentForwarderTest, SegmentsOnRssPortsAreSpreadOverEveryLcore) {
+  ASSERT_GE(workerLcores().size(), 2u);
+  ASSERT_EQ(rte_vdev_init("net_null_s0", nullptr), 0);
+  ASSERT_EQ(rte_vdev_init("net_null_s1", nullptr), 0);
+  uint16_t p0 = 0, p1 = 0;
+  ASSERT_EQ(rte_eth_dev_get_port_by_name("net_null_s0", &p0), 0);
+  ASSERT_EQ(rte_eth_dev_get_port_by_name("net_null_s1", &p1), 0);
+  auto fwd = SegmentForwarder::start({{"seg1", {p0, p1}, {}, {}, {}}},
+                                     {.lcores = {workerLcores()[0], workerLcores()[1]}});
+  ASSERT_TRUE(fwd.ok()) << fwd.message();
+  // net_null receives endlessly: every lcore forwards on its own queue of both ports.
+  ASSERT_TRUE(waitFor([&] {
+    ForwarderSnapshot s = (*fwd)->snapshot();
+    return s.lcores[0].paths[0].tx_packets > 1000 && s.lcores[1].paths[1].tx_packets > 1000;
+  }));
+  ForwarderSnapshot snap = (*fwd)->snapshot();
+  EXPECT_TRUE(snap.ports[0].rss);
+  EXPECT_EQ(snap.ports[0].queues, 2);
+  EXPECT_EQ(snap.lcores[0].paths[0].queue, 0);
+  EXPECT_EQ(snap.lcores[1].paths[0].queue, 1);
+  EXPECT_EQ(snap.lcores[1].paths[1].rx_port, p1);
+  (*fwd)->stop();
+  EXPECT_EQ(rte_vdev_uninit("net_null_s0"), 0);
+  EXPECT_EQ(rte_vdev_uninit("net_null_s1"), 0);
+}
+
+TEST_F(SegmentForwarderTest, RefusesUnknownPortsAndPortsUsedTwice) {
+  RingPort a = makeRingPort("twice_a");
+  auto twice = SegmentForwarder::start({{"seg1", {a.port, a.port}, {}, {}, {}}},
+                                       {.lcores = {workerLcores()[0]}});
+  EXPECT_EQ(twice.message(), "start segment forwarding: port " + std::to_string(a.port) +
+                                 " is used twice (segment \"seg1\")");
+  auto unknown = SegmentForwarder::start({{"seg1", {a.port, 999}, {}, {}, {}}},
+                                         {.lcores = {workerLcores()[0]}});
+  EXPECT_EQ(unknown.message(),
+            "start segment forwarding: segment \"seg1\" names port 999, which does not exist");
+  auto main_lcore = SegmentForwarder::start({{"seg1", {a.port, a.port}, {}, {}, {}}},
+                                            {.lcores = {rte_get_main_lcore()}});
+  EXPECT_THAT(main_lcore.message(), HasSubstr("is used twice"));
+  rte_eth_dev_close(a.port);
+  freeRings(a);
+}
+
+TEST(SymmetricRssTest, KeyHashesBothDirectionsAlike) {
+  rte_ipv4_tuple out{}, back{};
+  out.src_addr = kClientNet + 7;
+  out.dst_addr = kServer;
+  out.sport = 40000;
+  out.dport = 443;
+  back.src_addr = kServer;
+  back.dst_addr = kClientNet + 7;
+  back.sport = 443;
+  back.dport = 40000;
+  uint32_t h1 =
+      rte_softrss(reinterpret_cast<uint32_t*>(&out), RTE_THASH_V4_L4_LEN, symmetricRssKey());
+  uint32_t h2 =
+      rte_softrss(reinterpret_cast<uint32_t*>(&back), RTE_THASH_V4_L4_LEN, symmetricRssKey());
+  EXPECT_EQ(h1, h2);
+  out.sport = 40001;
+  EXPECT_NE(rte_softrss(reinterpret_cast<uint32_t*>(&out), RTE_THASH_V4_L4_LEN, symmetricRssKey()),
+            h1);
+}
+
+}  // namespace
+}  // namespace vtps::dpdk
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (::testing::GTEST_FLAG(list_tests)) return RUN_ALL_TESTS();  // ctest discovery: no EAL
+  // Three lcores floating over every CPU: the main one and two workers.
+  vtps::Status st = vtps::dpdk::initEal(
+      {"vtps_dpdk_forwarding_test", "--lcores", "0@(0-1),1@(0-1),2@(0-1)", "--no-huge", "-m", "256",
+       "--no-shconf", "--no-pci", "--no-telemetry", "--log-level", "lib.eal:error"});
+  if (st.ok()) {
+    vtps::dpdk::g_pool = rte_pktmbuf_pool_create("test_pool", 8191, 256, 0,
+                                                 RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    vtps::dpdk::g_eal_ok = vtps::dpdk::g_pool != nullptr;
+  } else {
+    std::fprintf(stderr, "%s\n", st.message().c_str());
+  }
+  int rc = RUN_ALL_TESTS();
+  if (st.ok()) rte_eal_cleanup();
+  return rc;
+}
