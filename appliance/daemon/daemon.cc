@@ -124,7 +124,11 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
   auto metrics = telemetry::startDaemonMetrics(
       device, *p.keystore, *p.engine, *p.session_metrics,
       options_.crypto ? options_.crypto->aead_in_use : std::string("openssl"),
-      [filters = p.filters.get()] { return filters->engine().counters(); });
+      [filters = p.filters.get()] { return filters->engine().counters(); },
+      p.dataplane ? telemetry::DataplaneSource([dp = p.dataplane.get()] {
+        return std::optional<telemetry::DataplaneMetrics>(dp->metrics());
+      })
+                  : telemetry::DataplaneSource());
   if (!metrics.ok()) return makeError("start: " + metrics.message());
   p.metrics = std::move(*metrics);
   p.metrics->collector().configApplied(device.proxy_cores.size());

@@ -94,4 +94,27 @@ Json DataplaneService::showResponse() const {
   return out;
 }
 
+telemetry::DataplaneMetrics DataplaneService::metrics() const {
+  dpdk::ForwarderSnapshot snap = dataplane_->snapshot();
+  telemetry::DataplaneMetrics m;
+  auto nameOf = [&](uint16_t port) {
+    for (const dpdk::PortCounters& p : snap.ports) {
+      if (p.port == port) return p.name;
+    }
+    return std::to_string(port);
+  };
+  for (const dpdk::PortCounters& p : snap.ports) {
+    m.ports.push_back({p.name, p.rx_packets, p.tx_packets, p.rx_bytes, p.tx_bytes, p.rx_missed,
+                       p.rx_errors, p.tx_errors, p.rx_no_mbuf});
+  }
+  for (const dpdk::LcoreCounters& l : snap.lcores) {
+    m.lcores.push_back({l.lcore, l.polls, l.idle_polls, l.flows_live});
+    for (const dpdk::PathCounters& p : l.paths) {
+      m.queues.push_back({nameOf(p.rx_port), p.queue, true, p.rx_packets, 0});
+      m.queues.push_back({nameOf(p.tx_port), p.queue, false, p.tx_packets, p.tx_dropped});
+    }
+  }
+  return m;
+}
+
 }  // namespace vtps::daemon

@@ -9,6 +9,7 @@
 
 #include "appliance/config/config.h"
 #include "appliance/mgmt/control_server.h"
+#include "appliance/telemetry/metrics_collector.h"
 #include "crypto/result.h"
 #include "dataplane/dpdk/inline_dataplane.h"
 
@@ -24,6 +25,8 @@ class DataplaneService {
 
   // {mode, eal_args, host, ports: [...], lcores: [{..., paths: [...]}], totals: {...}}
   mgmt::Json showResponse() const;
+  // The same counters for /metrics (any thread: the forwarder's counters are atomics).
+  telemetry::DataplaneMetrics metrics() const;
 
  private:
   explicit DataplaneService(std::unique_ptr<dpdk::InlineDataplane> dataplane);

@@ -5,12 +5,10 @@
 
 namespace vtps::telemetry {
 
-Result<std::unique_ptr<MetricsServer>> startDaemonMetrics(const config::Device& device,
-                                                          const crypto::Keystore& keystore,
-                                                          const proxy::ProxyEngine& engine,
-                                                          const SessionMetrics& sessions,
-                                                          std::string aead_provider,
-                                                          FilterCounterSource filter_counters) {
+Result<std::unique_ptr<MetricsServer>> startDaemonMetrics(
+    const config::Device& device, const crypto::Keystore& keystore,
+    const proxy::ProxyEngine& engine, const SessionMetrics& sessions, std::string aead_provider,
+    FilterCounterSource filter_counters, DataplaneSource dataplane) {
   MetricsServerOptions options;
   options.listen = device.metrics_listen;
   options.min_tls = device.metrics_min_tls;
@@ -27,6 +25,7 @@ Result<std::unique_ptr<MetricsServer>> startDaemonMetrics(const config::Device& 
   MetricsSources sources;
   sources.engine_counters = [&engine] { return engine.counters(); };
   sources.worker_load = [&engine] { return engine.workerLoad(); };
+  sources.dataplane = std::move(dataplane);
   sources.sessions = &sessions;
   sources.filter_counters = std::move(filter_counters);
   sources.mint = [&engine]() -> std::optional<MintMetrics> {

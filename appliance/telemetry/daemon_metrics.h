@@ -20,6 +20,8 @@ namespace vtps::telemetry {
 
 // The filter engine's counters (FilterEngine::counters()); empty: no filter engine.
 using FilterCounterSource = std::function<std::vector<std::pair<std::string, uint64_t>>()>;
+// The DPDK dataplane's counters; empty: kernel dataplane.
+using DataplaneSource = std::function<std::optional<DataplaneMetrics>()>;
 
 // Loads device.metrics.certificate from `keystore` when set, and starts the server with the
 // engine's counters and worker load and `sessions` as sources. `engine` and `sessions` must
@@ -30,6 +32,7 @@ Result<std::unique_ptr<MetricsServer>> startDaemonMetrics(const config::Device& 
                                                           const proxy::ProxyEngine& engine,
                                                           const SessionMetrics& sessions,
                                                           std::string aead_provider = "openssl",
-                                                          FilterCounterSource filter_counters = {});
+                                                          FilterCounterSource filter_counters = {},
+                                                          DataplaneSource dataplane = {});
 
 }  // namespace vtps::telemetry

@@ -49,6 +49,18 @@ constexpr MetricInfo kCatalog[] = {
     {m::kFilterActions, K::kCounter, "action",
      "Filter actions taken on decrypted traffic (block, permit_notify, trace)"},
     {m::kFilterEvents, K::kCounter, "event", "Filter pipeline counters by stage and outcome"},
+    // DPDK dataplane: ports and queues are the configured ones, lcores the dataplane cores.
+    {m::kDpPortPackets, K::kCounter, "port,direction", "Packets received and sent per DPDK port"},
+    {m::kDpPortBytes, K::kCounter, "port,direction", "Bytes received and sent per DPDK port"},
+    {m::kDpPortDrops, K::kCounter, "port,reason",
+     "Packets a DPDK port lost (rx_missed, rx_errors, tx_errors, rx_no_mbuf)"},
+    {m::kDpQueuePackets, K::kCounter, "port,queue,direction",
+     "Packets forwarded per port queue: received on it (rx) or sent on it (tx)"},
+    {m::kDpQueueDrops, K::kCounter, "port,queue,reason",
+     "Packets dropped on a port queue (tx_full: the transmit queue was full)"},
+    {m::kDpLcorePolls, K::kCounter, "lcore,result",
+     "Polling rounds of each dataplane lcore over its queues (busy: received packets, idle)"},
+    {m::kDpFlows, K::kGauge, "lcore", "Flows in each dataplane lcore's flow table now"},
     // Control plane and identity.
     {m::kConfigGeneration, K::kGauge, "",
      "Generation of the running configuration (1 at start, +1 per applied reload)"},

@@ -48,6 +48,14 @@ inline constexpr std::string_view kKeyPoolFallbacks = "vtps_mint_key_pool_inline
 // Filters.
 inline constexpr std::string_view kFilterActions = "vtps_filter_actions_total";
 inline constexpr std::string_view kFilterEvents = "vtps_filter_events_total";
+// DPDK dataplane (device.dataplane: dpdk).
+inline constexpr std::string_view kDpPortPackets = "vtps_dataplane_port_packets_total";
+inline constexpr std::string_view kDpPortBytes = "vtps_dataplane_port_bytes_total";
+inline constexpr std::string_view kDpPortDrops = "vtps_dataplane_port_drops_total";
+inline constexpr std::string_view kDpQueuePackets = "vtps_dataplane_queue_packets_total";
+inline constexpr std::string_view kDpQueueDrops = "vtps_dataplane_queue_drops_total";
+inline constexpr std::string_view kDpLcorePolls = "vtps_dataplane_lcore_polls_total";
+inline constexpr std::string_view kDpFlows = "vtps_dataplane_flows";
 // Control plane and identity.
 inline constexpr std::string_view kConfigGeneration = "vtps_config_generation";
 inline constexpr std::string_view kConfigReloads = "vtps_config_reloads_total";

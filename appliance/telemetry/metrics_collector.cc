@@ -89,6 +89,7 @@ std::vector<prometheus::MetricFamily> MetricsCollector::Collect() const {
   collectWorkers(out);
   collectMint(out);
   collectFilters(out);
+  collectDataplane(out);
   collectControl(out);
   collectIdentity(out);
   return out;
@@ -197,6 +198,44 @@ void MetricsCollector::collectFilters(std::vector<prometheus::MetricFamily>& out
   }
   out.push_back(std::move(actions));
   out.push_back(std::move(counters));
+}
+
+void MetricsCollector::collectDataplane(std::vector<prometheus::MetricFamily>& out) const {
+  prometheus::MetricFamily packets = makeFamily(metric::kDpPortPackets);
+  prometheus::MetricFamily bytes = makeFamily(metric::kDpPortBytes);
+  prometheus::MetricFamily drops = makeFamily(metric::kDpPortDrops);
+  prometheus::MetricFamily queue_packets = makeFamily(metric::kDpQueuePackets);
+  prometheus::MetricFamily queue_drops = makeFamily(metric::kDpQueueDrops);
+  prometheus::MetricFamily polls = makeFamily(metric::kDpLcorePolls);
+  prometheus::MetricFamily flows = makeFamily(metric::kDpFlows);
+  std::optional<DataplaneMetrics> dp;
+  if (sources_.dataplane) dp = sources_.dataplane();
+  if (dp) {
+    auto d = [](uint64_t v) { return static_cast<double>(v); };
+    for (const DataplaneMetrics::Port& p : dp->ports) {
+      addSample(packets, {p.name, "rx"}, d(p.rx_packets));
+      addSample(packets, {p.name, "tx"}, d(p.tx_packets));
+      addSample(bytes, {p.name, "rx"}, d(p.rx_bytes));
+      addSample(bytes, {p.name, "tx"}, d(p.tx_bytes));
+      addSample(drops, {p.name, "rx_missed"}, d(p.rx_missed));
+      addSample(drops, {p.name, "rx_errors"}, d(p.rx_errors));
+      addSample(drops, {p.name, "tx_errors"}, d(p.tx_errors));
+      addSample(drops, {p.name, "rx_no_mbuf"}, d(p.rx_no_mbuf));
+    }
+    for (const DataplaneMetrics::Queue& q : dp->queues) {
+      const std::string queue = std::to_string(q.queue);
+      addSample(queue_packets, {q.port, queue, q.rx ? "rx" : "tx"}, d(q.packets));
+      if (!q.rx) addSample(queue_drops, {q.port, queue, "tx_full"}, d(q.tx_full_drops));
+    }
+    for (const DataplaneMetrics::Lcore& l : dp->lcores) {
+      const std::string lcore = std::to_string(l.lcore);
+      addSample(polls, {lcore, "busy"}, d(l.polls - l.idle_polls));
+      addSample(polls, {lcore, "idle"}, d(l.idle_polls));
+      addSample(flows, {lcore}, d(l.flows));
+    }
+  }
+  for (auto* family : {&packets, &bytes, &drops, &queue_packets, &queue_drops, &polls, &flows})
+    out.push_back(std::move(*family));
 }
 
 void MetricsCollector::collectControl(std::vector<prometheus::MetricFamily>& out) const {

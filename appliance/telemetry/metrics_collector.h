@@ -42,11 +42,35 @@ struct MintMetrics {
 // without samples (HELP and TYPE only). Sources are called on the metrics server's threads while
 // the collector lives, so each must be safe to call from any thread (the engine's counters() and
 // workerLoad() read only atomics).
+// The DPDK dataplane's counters, read at scrape time (device.dataplane: dpdk only).
+struct DataplaneMetrics {
+  struct Port {
+    std::string name;
+    uint64_t rx_packets = 0, tx_packets = 0, rx_bytes = 0, tx_bytes = 0;
+    uint64_t rx_missed = 0, rx_errors = 0, tx_errors = 0, rx_no_mbuf = 0;
+  };
+  struct Queue {
+    std::string port;
+    uint16_t queue = 0;
+    bool rx = true;  // the receiving side of a forwarding path, else the sending side
+    uint64_t packets = 0;
+    uint64_t tx_full_drops = 0;  // sending side only
+  };
+  struct Lcore {
+    unsigned lcore = 0;
+    uint64_t polls = 0, idle_polls = 0, flows = 0;
+  };
+  std::vector<Port> ports;
+  std::vector<Queue> queues;
+  std::vector<Lcore> lcores;
+};
+
 struct MetricsSources {
   std::function<std::vector<proxy::CounterGroup>()> engine_counters;
   std::function<std::vector<proxy::WorkerLoad>()> worker_load;
   std::function<std::optional<MintMetrics>()> mint;
   std::function<std::vector<std::pair<std::string, uint64_t>>()> filter_counters;
+  std::function<std::optional<DataplaneMetrics>()> dataplane;
   const SessionMetrics* sessions = nullptr;  // must outlive the collector
 };
 
@@ -85,6 +109,7 @@ class MetricsCollector final : public prometheus::Collectable {
   void collectWorkers(std::vector<prometheus::MetricFamily>& out) const;
   void collectMint(std::vector<prometheus::MetricFamily>& out) const;
   void collectFilters(std::vector<prometheus::MetricFamily>& out) const;
+  void collectDataplane(std::vector<prometheus::MetricFamily>& out) const;
   void collectControl(std::vector<prometheus::MetricFamily>& out) const;
   void collectIdentity(std::vector<prometheus::MetricFamily>& out) const;
   size_t runningWorkers() const;

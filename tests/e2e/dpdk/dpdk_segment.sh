@@ -93,6 +93,7 @@ device:
   cores: {proxy: [0], dataplane: [1]}
   ssl-inspection: {server: false, client: false}
   management: {enabled: false}
+  metrics: {listen: "127.0.0.1:9100"}
   keystore: $TMP/keystore
   control-socket: $TMP/run/vtpsd.sock
   log-dir: $TMP/log
@@ -149,6 +150,22 @@ grep -q '^Dataplane: dpdk, standard mode (adaptive-sleep polling, no hugepages)$
 grep -q 'net_af_packet0' <<<"$text" || fail "show dataplane lists no net_af_packet0: $text"
 ok "show dataplane text output"
 printf '%s\n' "$text"
+
+ip netns exec "$NS_APP" curl -sS --max-time 5 http://127.0.0.1:9100/metrics >"$TMP/metrics.txt" ||
+  fail "GET /metrics"
+promtool check metrics <"$TMP/metrics.txt" || fail "promtool check metrics failed"
+sample() { awk -v s="$1" '$1 == s {print $2}' "$TMP/metrics.txt"; }
+for series in 'vtps_dataplane_port_packets_total{port="net_af_packet0",direction="rx"}' \
+  'vtps_dataplane_port_packets_total{port="net_af_packet1",direction="tx"}' \
+  'vtps_dataplane_queue_packets_total{port="net_af_packet0",queue="0",direction="rx"}'; do
+  v=$(sample "$series")
+  [ -n "$v" ] && awk -v v="$v" 'BEGIN {exit !(v > 0)}' || fail "$series is '$v' (expected > 0)"
+done
+grep -Eq '^vtps_dataplane_lcore_polls_total\{lcore="[0-9]+",result="busy"\} [1-9]' "$TMP/metrics.txt" ||
+  fail "no busy polling rounds in vtps_dataplane_lcore_polls_total"
+grep -q '^vtps_dataplane_port_drops_total{port="net_af_packet0",reason="rx_missed"} ' "$TMP/metrics.txt" ||
+  fail "no rx_missed drop series for net_af_packet0"
+ok "/metrics: dataplane port, queue and lcore series (promtool clean)"
 
 kill -TERM "$VTPSD_PID"
 rc=0
