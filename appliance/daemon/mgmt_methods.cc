@@ -12,6 +12,7 @@
 #include "appliance/mgmt/user_store.h"
 #include "appliance/telemetry/log_entries.h"
 #include "crypto/file_util.h"
+#include "dataplane/proxy/domain_exclusions.h"
 
 namespace vtps::daemon {
 namespace {
@@ -40,6 +41,20 @@ std::string keystoreDigest(const crypto::Keystore& keystore) {
 
 Json statusOnly(const Status& st, Json ok) {
   return st.ok() ? ok : mgmt::errorResponse(st.message());
+}
+
+// exclusion-add / exclusion-delete: the store `vtpsctl exclusions add|delete` edits, opened the
+// same way, so both refuse with the same words; the engine's store picks the edit up on its sync.
+Json exclusionChange(const config::Config& config, const std::string& method,
+                     const std::string& domain, const std::string& reason) {
+  auto store = proxy::ExclusionStore::open(
+      proxy::exclusionStatePath(config), proxy::ExclusionSettings::from(config.domain_exclusions));
+  if (!store.ok()) return mgmt::errorResponse(store.message());
+  const std::string normalized = proxy::normalizeDomain(domain);
+  if (method == "exclusion-add") {
+    return statusOnly((*store)->add(domain, reason), Json{{"excluded", normalized}});
+  }
+  return statusOnly((*store)->remove(domain), Json{{"deleted", normalized}});
 }
 
 }  // namespace
@@ -106,6 +121,13 @@ Json Daemon::managementResponse(const std::string& method, const Json& request) 
     audit(actorOf(request), request.value("action", std::string()),
           request.value("object", std::string()), "", "", "");
     return Json{{"audited", true}};
+  }
+  if (method == "exclusion-add" || method == "exclusion-delete") {
+    const std::string domain = request.value("domain", std::string());
+    Json answer = exclusionChange(*config_, method, domain, request.value("reason", std::string()));
+    audit(actorOf(request), method, domain, "", "",
+          answer.contains("error") ? answer.at("error").get<std::string>() : std::string());
+    return answer;
   }
   return keystoreResponse(method, request);
 }

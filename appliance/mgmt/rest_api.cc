@@ -244,6 +244,17 @@ RestResponse RestApi::deleteCaCertificate(const Call& c) const {
   return forward(c, Json{{"method", "ca-delete"}, {"name", c.params.at("name")}});
 }
 
+// Manual exclusions, in the store `vtpsctl exclusions add|delete` edits (the daemon's methods).
+RestResponse RestApi::addExclusion(const Call& c) const {
+  return forward(c, Json{{"method", "exclusion-add"},
+                         {"domain", c.body.value("domain", std::string())},
+                         {"reason", c.body.value("reason", std::string())}});
+}
+
+RestResponse RestApi::deleteExclusion(const Call& c) const {
+  return forward(c, Json{{"method", "exclusion-delete"}, {"domain", c.params.at("domain")}});
+}
+
 const std::vector<Route>& RestRouteTable::get() {
   using A = RestApi;
   static const std::vector<Route> table{
@@ -260,6 +271,8 @@ const std::vector<Route>& RestRouteTable::get() {
       {"GET", "/api/v1/decryption-policies", kView, &A::decryptionPolicies},
       {"GET", "/api/v1/profiles", kView, &A::profiles},
       {"GET", "/api/v1/exclusions", kView, &A::exclusions},
+      {"POST", "/api/v1/exclusions", kSsl, &A::addExclusion},
+      {"DELETE", "/api/v1/exclusions/{domain}", kSsl, &A::deleteExclusion},
       {"GET", "/api/v1/device/ssl", kView, &A::deviceSsl},
       {"GET", "/api/v1/certificates", kView, &A::certificates},
       {"POST", "/api/v1/certificates/signing", kX509, &A::newSigningCertificate},

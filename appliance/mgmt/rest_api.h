@@ -76,6 +76,8 @@ class RestApi {
   RestResponse decryptionPolicies(const Call& c) const;
   RestResponse profiles(const Call& c) const;
   RestResponse exclusions(const Call& c) const;
+  RestResponse addExclusion(const Call& c) const;
+  RestResponse deleteExclusion(const Call& c) const;
   RestResponse deviceSsl(const Call& c) const;
   RestResponse certificates(const Call& c) const;
   RestResponse newSigningCertificate(const Call& c) const;

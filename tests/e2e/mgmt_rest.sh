@@ -86,6 +86,27 @@ remote "$E2E_TMP/watcher.token" display conf running ssl-inspection >"$E2E_TMP/d
 cmp -s "$E2E_TMP/display.txt" "$E2E_TMP/display-remote.txt" || e2e_fail "--remote display differs"
 e2e_ok "TOS statements, the same through the REST API"
 
+e2e_check "domain exclusions added and deleted through REST, refused with the CLI's words"
+out=$(rest "$E2E_TMP/admin.token" POST /api/v1/exclusions '{"domain": "Pinned.Example.com", "reason": "pinning"}')
+e2e_expect_eq "add status" "$(tail -n 1 <<<"$out")" 200
+e2e_expect_eq "added" "$(head -n -1 <<<"$out" | jq -r .excluded)" pinned.example.com
+vtpsctl exclusions list | grep -q 'pinned.example.com' || e2e_fail "CLI does not list the REST exclusion"
+cli_err=$(vtpsctl exclusions add pinned.example.com 2>&1 >/dev/null | tail -n 1) || true
+out=$(rest "$E2E_TMP/admin.token" POST /api/v1/exclusions '{"domain": "pinned.example.com"}')
+e2e_expect_eq "duplicate status" "$(tail -n 1 <<<"$out")" 400
+e2e_expect_eq "duplicate: CLI and REST" "$cli_err" "vtpsctl: $(head -n -1 <<<"$out" | jq -r .error)"
+out=$(rest "$E2E_TMP/watcher.token" DELETE /api/v1/exclusions/pinned.example.com)
+e2e_expect_eq "viewer delete" "$(tail -n 1 <<<"$out")" 403
+out=$(rest "$E2E_TMP/admin.token" DELETE /api/v1/exclusions/pinned.example.com)
+e2e_expect_eq "delete status" "$(tail -n 1 <<<"$out")" 200
+cli_err=$(vtpsctl exclusions delete pinned.example.com 2>&1 >/dev/null | tail -n 1) || true
+out=$(rest "$E2E_TMP/admin.token" DELETE /api/v1/exclusions/pinned.example.com)
+e2e_expect_eq "missing status" "$(tail -n 1 <<<"$out")" 400
+e2e_expect_eq "missing: CLI and REST" "$cli_err" "vtpsctl: $(head -n -1 <<<"$out" | jq -r .error)"
+e2e_wait_for "the exclusion changes in audit.log" 5 \
+  jq -e 'select(.action == "exclusion-delete" and .result == "refused")' "$E2E_LOG_DIR/audit.log"
+e2e_ok "exclusions: REST and CLI edit one store and refuse alike"
+
 # sslscan_protocol PROTOCOL: "enabled" or "disabled" as sslscan reports it for the API's port.
 sslscan_protocol() {
   in_app sslscan --no-colour --no-ciphersuites --no-fallback --no-renegotiation --no-compression \

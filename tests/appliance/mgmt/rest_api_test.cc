@@ -127,7 +127,8 @@ class RestApiTest : public ::testing::Test {
 };
 
 std::string concrete(std::string pattern) {
-  for (const auto& [param, value] : {std::pair{"{name}", "x"}, std::pair{"{log}", "ssl"}}) {
+  for (const auto& [param, value] : {std::pair{"{name}", "x"}, std::pair{"{log}", "ssl"},
+                                     std::pair{"{domain}", "x.example.com"}}) {
     auto at = pattern.find(param);
     if (at != std::string::npos) pattern.replace(at, std::string(param).size(), value);
   }
@@ -239,6 +240,19 @@ TEST_F(RestApiTest, RefusalsAreJsonWithTheDaemonsWords) {
   auto good = c.Get("/api/v1/status");
   ASSERT_TRUE(good);
   EXPECT_EQ(good->status, 200);
+}
+
+// The refusals themselves (the CLI's words) are checked against a real vtpsd by e2e mgmt_rest.
+TEST_F(RestApiTest, ExclusionRoutesRunTheDaemonsExclusionMethods) {
+  auto add =
+      send("POST", "/api/v1/exclusions", Json{{"domain", "a.example.com"}}, accounts_[0].token);
+  ASSERT_TRUE(add);
+  EXPECT_EQ(add->status, 200);
+  EXPECT_EQ(Json::parse(add->body).at("method"), "exclusion-add");
+  auto del = send("DELETE", "/api/v1/exclusions/a.example.com", nullptr, accounts_[0].token);
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 200);
+  EXPECT_EQ(Json::parse(del->body).at("method"), "exclusion-delete");
 }
 
 // Whether a TLS handshake with at most `max_version` succeeds against 127.0.0.1:port.
