@@ -29,6 +29,7 @@ using testing::NetnsLab;
 using testing::Probe;
 using testing::RecordingSink;
 using testing::SniOrigin;
+using ::testing::StartsWith;
 
 constexpr const char* kSigningCaName = "vtps test signing CA";
 constexpr const char* kUntrustedCaName = "Untrusted Server CA";
@@ -239,7 +240,9 @@ TEST_F(ClientInspectionTest, AppliesTheDecryptionPolicyBeforeTheExclusions) {
   EXPECT_EQ(records[1].decision, Decision::kNotDecrypted);
   EXPECT_EQ(records[1].reason, "category financial in decryption policy privacy");
   EXPECT_EQ(records[2].decision, Decision::kDecrypted);
-  EXPECT_EQ(records[2].reason, "category override online.bank.test in decryption policy privacy");
+  // The probe may close with unread data (a reset), which the proxy appends to the reason.
+  EXPECT_THAT(records[2].reason,
+              StartsWith("category override online.bank.test in decryption policy privacy"));
   EXPECT_EQ(counter("npSslInspStats", "sessionsPolicyDomain"), 1u);
   EXPECT_EQ(counter("npSslInspStats", "sessionsPolicyCategory"), 1u);
   EXPECT_EQ(counter("npSslInspStats", "sessionsCategoryOverride"), 1u);
@@ -452,7 +455,8 @@ TEST_F(ClientInspectionTest, DowngradesHttp2OrDecryptsWithoutInspecting) {
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0].decision, Decision::kDecrypted);
   EXPECT_EQ(records[1].decision, Decision::kDecryptedNotInspected);
-  EXPECT_EQ(records[1].reason, "HTTP/2 negotiated (downgrade off)");
+  // No request was made: the probe may close with unread data (a reset the reason then names).
+  EXPECT_THAT(records[1].reason, StartsWith("HTTP/2 negotiated (downgrade off)"));
   EXPECT_EQ(counter("npSslInspProtocolStats", "alpnDowngrades"), 1u);
 }
 
