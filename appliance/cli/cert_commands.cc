@@ -1,18 +1,21 @@
 // `vtpsctl cert …` and `vtpsctl ca …`: certificate management against the keystore directory
 // (crypto/keystore.h; layout and rules in docs/keystore.md). Every command either completes or
-// refuses with exit code 1 and leaves the keystore unchanged.
+// refuses with exit code 1 and leaves the keystore unchanged, and is audited (offline_audit.h).
+// With --remote, the changes that have a REST route run on the remote vtpsd (cert_remote.h).
 #include <algorithm>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "appliance/cli/cert_remote.h"
 #include "appliance/cli/context.h"
+#include "appliance/cli/offline_audit.h"
 #include "appliance/mgmt/keystore_ops.h"
 #include "crypto/file_util.h"
 #include "crypto/keystore.h"
-#include "crypto/ossl.h"
 
 namespace vtps::cli {
 namespace {
@@ -43,8 +46,21 @@ Status requireKeyPersistence(const Context& ctx, std::string_view what) {
   if (persist.value()) return {};
   return Error{std::string(what) +
                ": persist-private-keys is off, so private keys live only in the running vtpsd's "
-               "memory and this offline command cannot create, import or read one; supply keys "
-               "to vtpsd (see docs/keystore.md)"};
+               "memory and this offline command cannot create, import or read one; hand keys to "
+               "vtpsd with vtpsctl cert supply-key, or create and import through its REST API "
+               "(see docs/keystore.md)"};
+}
+
+// Runs a keystore change and writes its audit.log line, as vtpsd does for the same change made
+// through the REST API: digests of the keystore's listing before and after, refusals too.
+Status audited(const Context& ctx, const std::string& action, const std::string& name,
+               const std::function<Status()>& change) {
+  auto ks = openKeystore(ctx);
+  const std::string before = ks.ok() ? mgmt::keystoreDigest(**ks) : std::string();
+  Status st = change();
+  const std::string after = ks.ok() ? mgmt::keystoreDigest(**ks) : std::string();
+  auditOffline(ctx, action, name, before, after, st.ok() ? std::string() : st.message());
+  return st;
 }
 
 Status fail(std::string_view operation, const std::string& name, const Error& e) {
@@ -95,13 +111,10 @@ struct InputOptions {
     cmd->add_option("--format", format, "pem|der|pkcs12 (default: detected)");
   }
 
-  Result<crypto::CertificateInput> read() const {
-    crypto::CertificateInput in;
-    if (!format.empty()) {
-      auto f = crypto::parseCertificateFormat(format);
-      if (!f.ok()) return f.error();
-      in.format = f.value();
-    }
+  // The files' bytes; the format is parsed by the shared operation (keystore_ops.h).
+  Result<mgmt::CertificateSource> read() const {
+    mgmt::CertificateSource in;
+    in.format = format;
     auto bytes = crypto::readFile(cert);
     if (!bytes.ok()) return bytes.error();
     in.cert_bytes = std::move(bytes.value());
@@ -144,6 +157,15 @@ struct SubjectOptions {
         ->allow_extra_args(false);
     cmd->add_option("--user", fields.user_emails, "subject alternative email (repeatable)")
         ->allow_extra_args(false);
+  }
+
+  mgmt::NewCertificateRequest request(int days) const {
+    mgmt::NewCertificateRequest r;
+    r.subject = fields;
+    r.key = key;
+    r.days = days;
+    r.exportable = exportable;
+    return r;
   }
 };
 
@@ -203,19 +225,18 @@ void addNewSigning(CLI::App* cert, Context& ctx) {
   cmd->add_option("--days", o->days, "validity in days (default 3650)");
   cmd->callback([&ctx, o] {
     runCommand(ctx, [&]() -> Status {
-      VTPS_RETURN_IF_ERROR(requireKeyPersistence(ctx, "create signing certificate " + o->name));
-      auto spec = crypto::KeySpec::parse(o->subject.key);
-      if (!spec.ok()) return fail("create signing certificate", o->name, spec.error());
-      auto ks = openKeystore(ctx);
-      if (!ks.ok()) return ks.error();
-      crypto::NewSigningOptions options{o->subject.fields, spec.value(), o->days,
-                                        o->subject.exportable};
-      auto rec = ks.value()->createSigningCertificate(o->name, options);
-      if (!rec.ok()) return rec.error();
-      std::cout << "created signing certificate " << rec->name << ": " << rec->info.subject << ", "
-                << rec->info.key.str() << ", valid until " << crypto::formatUtc(rec->info.not_after)
-                << '\n';
-      return {};
+      if (isRemote(ctx)) return remoteNewSigning(ctx, o->name, o->subject.request(o->days));
+      return audited(ctx, "cert-new-signing", o->name, [&]() -> Status {
+        VTPS_RETURN_IF_ERROR(requireKeyPersistence(ctx, "create signing certificate " + o->name));
+        auto ks = openKeystore(ctx);
+        if (!ks.ok()) return ks.error();
+        auto rec = mgmt::createSigningCertificate(**ks, o->name, o->subject.request(o->days));
+        if (!rec.ok()) return rec.error();
+        std::cout << "created signing certificate " << rec->name << ": " << rec->info.subject
+                  << ", " << rec->info.key.str() << ", valid until "
+                  << crypto::formatUtc(rec->info.not_after) << '\n';
+        return {};
+      });
     });
   });
 }
@@ -234,19 +255,24 @@ void addCsrNew(CLI::App* csr, Context& ctx) {
                    "request a signing (CA) certificate for SSL client inspection");
   create->callback([&ctx, n] {
     runCommand(ctx, [&]() -> Status {
-      VTPS_RETURN_IF_ERROR(requireKeyPersistence(ctx, "create signing request " + n->name));
-      auto spec = crypto::KeySpec::parse(n->subject.key);
-      if (!spec.ok()) return fail("create signing request", n->name, spec.error());
-      auto ks = openKeystore(ctx);
-      if (!ks.ok()) return ks.error();
-      crypto::NewRequestOptions options{n->subject.fields, spec.value(), n->signing,
-                                        n->subject.exportable};
-      auto rec = ks.value()->createRequest(n->name, options);
-      if (!rec.ok()) return rec.error();
-      std::cout << "created signing request " << rec->name << ": " << rec->subject << ", "
-                << rec->key.str() << "\nexport it with: vtpsctl cert csr export " << rec->name
-                << " --out FILE\n";
-      return {};
+      if (isRemote(ctx)) {
+        mgmt::NewCertificateRequest request = n->subject.request(0);
+        request.signing = n->signing;
+        return remoteCsrNew(ctx, n->name, request);
+      }
+      return audited(ctx, "cert-csr-new", n->name, [&]() -> Status {
+        VTPS_RETURN_IF_ERROR(requireKeyPersistence(ctx, "create signing request " + n->name));
+        auto ks = openKeystore(ctx);
+        if (!ks.ok()) return ks.error();
+        mgmt::NewCertificateRequest request = n->subject.request(0);
+        request.signing = n->signing;
+        auto rec = mgmt::createRequest(**ks, n->name, request);
+        if (!rec.ok()) return rec.error();
+        std::cout << "created signing request " << rec->name << ": " << rec->subject << ", "
+                  << rec->key.str() << "\nexport it with: vtpsctl cert csr export " << rec->name
+                  << " --out FILE\n";
+        return {};
+      });
     });
   });
 }
@@ -262,6 +288,7 @@ void addCsrExportList(CLI::App* csr, Context& ctx) {
   exp->add_option("--out", e->out, "output file")->required();
   exp->callback([&ctx, e] {
     runCommand(ctx, [&]() -> Status {
+      if (isRemote(ctx)) return remoteCsrExport(ctx, e->name, e->out);
       auto ks = openKeystore(ctx);
       if (!ks.ok()) return ks.error();
       auto pem = ks.value()->requestPem(e->name);
@@ -315,18 +342,25 @@ void addImport(CLI::App* cert, Context& ctx) {
   cmd->add_flag("--exportable", o->exportable, "allow the private key to be exported later");
   cmd->callback([&ctx, o] {
     runCommand(ctx, [&]() -> Status {
-      VTPS_RETURN_IF_ERROR(requireKeyPersistence(ctx, "import certificate " + o->name));
-      auto in = o->input.read();
-      if (!in.ok()) return fail("import certificate", o->name, in.error());
-      auto ks = openKeystore(ctx);
-      if (!ks.ok()) return ks.error();
-      auto recs = ks.value()->importCertificate(o->name, in.value(), o->exportable);
-      if (!recs.ok()) return recs.error();
-      for (const auto& r : recs.value()) {
-        std::cout << "imported certificate " << r.name << ": " << r.info.subject << " ("
-                  << crypto::toString(r.status) << ")\n";
+      if (isRemote(ctx)) {
+        auto in = o->input.read();
+        if (!in.ok()) return fail("import certificate", o->name, in.error());
+        return remoteImport(ctx, o->name, *in, o->exportable);
       }
-      return {};
+      return audited(ctx, "cert-import", o->name, [&]() -> Status {
+        VTPS_RETURN_IF_ERROR(requireKeyPersistence(ctx, "import certificate " + o->name));
+        auto in = o->input.read();
+        if (!in.ok()) return fail("import certificate", o->name, in.error());
+        auto ks = openKeystore(ctx);
+        if (!ks.ok()) return ks.error();
+        auto recs = mgmt::importCertificate(**ks, o->name, *in, o->exportable);
+        if (!recs.ok()) return recs.error();
+        for (const auto& r : recs.value()) {
+          std::cout << "imported certificate " << r.name << ": " << r.info.subject << " ("
+                    << crypto::toString(r.status) << ")\n";
+        }
+        return {};
+      });
     });
   });
 }
@@ -343,17 +377,24 @@ void addReplace(CLI::App* cert, Context& ctx) {
   o->input.addTo(cmd, /*with_key=*/true);
   cmd->callback([&ctx, o] {
     runCommand(ctx, [&]() -> Status {
-      VTPS_RETURN_IF_ERROR(requireKeyPersistence(ctx, "replace certificate " + o->name));
-      auto in = o->input.read();
-      if (!in.ok()) return fail("replace certificate", o->name, in.error());
-      auto ks = openKeystore(ctx);
-      if (!ks.ok()) return ks.error();
-      auto rec = ks.value()->replaceCertificate(o->name, in.value());
-      if (!rec.ok()) return rec.error();
-      std::cout << "replaced certificate " << rec->name << ": " << rec->info.subject << " ("
-                << crypto::toString(rec->status) << "); the previous one is now " << rec->name
-                << crypto::kReplacedSuffix << '\n';
-      return {};
+      if (isRemote(ctx)) {
+        auto in = o->input.read();
+        if (!in.ok()) return fail("replace certificate", o->name, in.error());
+        return remoteReplace(ctx, o->name, *in);
+      }
+      return audited(ctx, "cert-replace", o->name, [&]() -> Status {
+        VTPS_RETURN_IF_ERROR(requireKeyPersistence(ctx, "replace certificate " + o->name));
+        auto in = o->input.read();
+        if (!in.ok()) return fail("replace certificate", o->name, in.error());
+        auto ks = openKeystore(ctx);
+        if (!ks.ok()) return ks.error();
+        auto rec = mgmt::replaceCertificate(**ks, o->name, *in);
+        if (!rec.ok()) return rec.error();
+        std::cout << "replaced certificate " << rec->name << ": " << rec->info.subject << " ("
+                  << crypto::toString(rec->status) << "); the previous one is now " << rec->name
+                  << crypto::kReplacedSuffix << '\n';
+        return {};
+      });
     });
   });
 }
@@ -422,29 +463,21 @@ void addExport(CLI::App* cert, Context& ctx) {
   cmd->add_option("--format", o->format, "pem (default; key as encrypted PKCS#8)|der|pkcs12");
   cmd->callback([&ctx, o] {
     runCommand(ctx, [&]() -> Status {
-      crypto::ExportOptions options;
-      auto format = crypto::parseExportFormat(o->format);
-      if (!format.ok()) return fail("export certificate", o->name, format.error());
-      options.format = format.value();
-      options.with_key = o->with_key;
-      if (o->with_key) {
-        VTPS_RETURN_IF_ERROR(requireKeyPersistence(ctx, "export certificate " + o->name));
-      }
-      if ((o->with_key || options.format == crypto::ExportFormat::kPkcs12) &&
-          o->password_file.empty()) {
-        return Error{"export certificate " + o->name +
-                     ": --password-file is required to protect the exported " +
-                     (o->with_key ? "key" : "PKCS#12 file")};
-      }
+      mgmt::ExportRequest request;
+      request.format = o->format;
+      request.with_key = o->with_key;
       if (!o->password_file.empty()) {
         auto pw = crypto::readPasswordFile(o->password_file);
         if (!pw.ok()) return fail("export certificate", o->name, pw.error());
-        options.password = std::move(pw.value());
+        request.password = std::move(pw.value());
+      }
+      if (isRemote(ctx)) return remoteExport(ctx, o->name, request, o->out);
+      if (o->with_key) {
+        VTPS_RETURN_IF_ERROR(requireKeyPersistence(ctx, "export certificate " + o->name));
       }
       auto ks = openKeystore(ctx);
       if (!ks.ok()) return ks.error();
-      auto bytes = ks.value()->exportCertificate(o->name, options);
-      ossl::cleanse(options.password);
+      auto bytes = mgmt::exportCertificate(**ks, o->name, std::move(request));
       if (!bytes.ok()) return bytes.error();
       bool secret = o->with_key;
       Status written = crypto::writeFileAtomic(o->out, bytes.value(), secret ? 0600 : 0644);
@@ -462,25 +495,30 @@ void addDeleteRefresh(CLI::App* cert, Context& ctx) {
   del->add_option("name", *name, "certificate name")->required();
   del->callback([&ctx, name] {
     runCommand(ctx, [&]() -> Status {
-      auto cfg = ctx.loadConfig();
-      if (!cfg.ok()) return fail("delete certificate", *name, cfg.error());
-      auto ks = openKeystore(ctx);
-      if (!ks.ok()) return ks.error();
-      VTPS_RETURN_IF_ERROR(mgmt::deleteCertificateChecked(**ks, **cfg, ctx.configPath(), *name));
-      std::cout << "deleted " << *name << '\n';
-      return {};
+      if (isRemote(ctx)) return remoteDelete(ctx, *name);
+      return audited(ctx, "cert-delete", *name, [&]() -> Status {
+        auto cfg = ctx.loadConfig();
+        if (!cfg.ok()) return fail("delete certificate", *name, cfg.error());
+        auto ks = openKeystore(ctx);
+        if (!ks.ok()) return ks.error();
+        VTPS_RETURN_IF_ERROR(mgmt::deleteCertificateChecked(**ks, **cfg, ctx.configPath(), *name));
+        std::cout << "deleted " << *name << '\n';
+        return {};
+      });
     });
   });
 
   auto* refresh = cert->add_subcommand("refresh-status", "recompute every certificate's status");
   refresh->callback([&ctx] {
     runCommand(ctx, [&]() -> Status {
-      auto ks = openKeystore(ctx);
-      if (!ks.ok()) return ks.error();
-      auto recs = ks.value()->refreshStatus();
-      if (!recs.ok()) return recs.error();
-      printCertificateTable(recs.value());
-      return {};
+      return audited(ctx, "cert-refresh", std::string("all"), [&]() -> Status {
+        auto ks = openKeystore(ctx);
+        if (!ks.ok()) return ks.error();
+        auto recs = ks.value()->refreshStatus();
+        if (!recs.ok()) return recs.error();
+        printCertificateTable(recs.value());
+        return {};
+      });
     });
   });
 }
@@ -498,19 +536,21 @@ void addCaImport(CLI::App* ca, Context& ctx) {
   o->input.addTo(imp, /*with_key=*/false);
   imp->callback([&ctx, o] {
     runCommand(ctx, [&]() -> Status {
-      auto in = o->input.read();
-      if (!in.ok()) return fail("import CA certificate", o->name, in.error());
-      auto ks = openKeystore(ctx);
-      if (!ks.ok()) return ks.error();
-      auto rec = ks.value()->importCa(o->name, in.value());
-      if (!rec.ok()) return rec.error();
-      std::cout << "imported CA certificate " << rec->name << ": "
-                << rec->certificates.front().subject << " (" << crypto::toString(rec->status)
-                << (rec->certificates.size() > 1
-                        ? ", " + std::to_string(rec->certificates.size()) + " certificates"
-                        : std::string())
-                << ")\n";
-      return {};
+      return audited(ctx, "ca-import", o->name, [&]() -> Status {
+        auto in = o->input.read();
+        if (!in.ok()) return fail("import CA certificate", o->name, in.error());
+        auto ks = openKeystore(ctx);
+        if (!ks.ok()) return ks.error();
+        auto rec = mgmt::importCa(**ks, o->name, *in);
+        if (!rec.ok()) return rec.error();
+        std::cout << "imported CA certificate " << rec->name << ": "
+                  << rec->certificates.front().subject << " (" << crypto::toString(rec->status)
+                  << (rec->certificates.size() > 1
+                          ? ", " + std::to_string(rec->certificates.size()) + " certificates"
+                          : std::string())
+                  << ")\n";
+        return {};
+      });
     });
   });
 }
@@ -557,13 +597,15 @@ void addCaDelete(CLI::App* ca, Context& ctx) {
   del->add_option("name", *name, "CA name")->required();
   del->callback([&ctx, name] {
     runCommand(ctx, [&]() -> Status {
-      auto cfg = ctx.loadConfig();
-      if (!cfg.ok()) return fail("delete CA certificate", *name, cfg.error());
-      auto ks = openKeystore(ctx);
-      if (!ks.ok()) return ks.error();
-      VTPS_RETURN_IF_ERROR(mgmt::deleteCaChecked(**ks, **cfg, ctx.configPath(), *name));
-      std::cout << "deleted CA certificate " << *name << '\n';
-      return {};
+      return audited(ctx, "ca-delete", *name, [&]() -> Status {
+        auto cfg = ctx.loadConfig();
+        if (!cfg.ok()) return fail("delete CA certificate", *name, cfg.error());
+        auto ks = openKeystore(ctx);
+        if (!ks.ok()) return ks.error();
+        VTPS_RETURN_IF_ERROR(mgmt::deleteCaChecked(**ks, **cfg, ctx.configPath(), *name));
+        std::cout << "deleted CA certificate " << *name << '\n';
+        return {};
+      });
     });
   });
 }
@@ -580,6 +622,7 @@ void addCertCommands(CLI::App& app, Context& ctx) {
   addListShow(cert, ctx);
   addExport(cert, ctx);
   addDeleteRefresh(cert, ctx);
+  addCertSupplyKey(cert, ctx);
   auto* ca = app.add_subcommand("ca", "CA certificates (trust anchors)");
   ca->require_subcommand(1);
   addCaImport(ca, ctx);

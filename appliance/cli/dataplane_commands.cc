@@ -1,6 +1,7 @@
 // `vtpsctl show dataplane [--json]`: the dpdk dataplane of a running vtpsd (control method
 // "dataplane"): mode, ports with their hardware counters, and per lcore the flow table and the
-// counters of each segment direction (rx port queue -> tx port queue).
+// counters of each segment direction (rx port queue -> tx port queue), and the filters on
+// cleartext flows (verdicts, resets, reassembly, layer-2 fallback) per lcore.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -36,12 +37,27 @@ void printLcores(const Json& lcores) {
               << l.at("polls").dump() << ", idle " << l.at("idle_polls").dump() << ", sleeps "
               << l.at("sleeps").dump() << "; flows " << l.at("flows_live").dump() << "/"
               << l.at("flow_capacity").dump() << ", created " << l.at("flows_created").dump()
-              << ", evicted " << l.at("flows_evicted").dump() << "\n  " << padded("SEGMENT", 16)
-              << padded("PATH", 14) << padded("RX", 14) << padded("TX", 14) << padded("DROPPED", 10)
-              << padded("NOT-IP", 10) << "IN-PROFILE\n";
+              << ", evicted " << l.at("flows_evicted").dump() << "\n";
+    if (l.contains("inspection")) {
+      const Json& i = l.at("inspection");
+      std::cout << "  Filters: " << (i.at("fallback").get<bool>() ? "IN FALLBACK" : "inspecting")
+                << "; flows inspected " << i.at("flows_inspected").dump() << ", skipped "
+                << i.at("flows_skipped").dump() << ", blocked " << i.at("flows_blocked").dump()
+                << "; drops: blocked " << i.at("blocked_drops").dump() << ", rate-limit "
+                << i.at("rate_limit_drops").dump() << ", beyond-window "
+                << i.at("beyond_window_drops").dump() << ", fallback "
+                << i.at("fallback_drops").dump() << "; resets " << i.at("resets_sent").dump()
+                << "; out-of-order " << i.at("out_of_order").dump() << "; fallbacks "
+                << i.at("fallback_entries").dump() << "\n";
+    }
+    std::cout << "  " << padded("SEGMENT", 16) << padded("PATH", 14) << padded("RX", 14)
+              << padded("TX", 14) << padded("DROPPED", 10) << padded("NOT-IP", 10)
+              << "IN-PROFILE\n";
     for (const Json& p : l.at("paths")) {
-      std::string path =
-          p.at("rx_port").dump() + "->" + p.at("tx_port").dump() + " q" + p.at("queue").dump();
+      std::string path = p.value("via_ring", false)
+                             ? std::string("ring")
+                             : p.at("rx_port").dump() + "->" + p.at("tx_port").dump() + " q" +
+                                   p.at("queue").dump();
       std::cout << "  " << padded(p.at("segment").get<std::string>(), 16) << padded(path, 14)
                 << padded(p.at("rx_packets").dump(), 14) << padded(p.at("tx_packets").dump(), 14)
                 << padded(p.at("tx_dropped").dump(), 10) << padded(p.at("not_ip").dump(), 10)
@@ -60,6 +76,11 @@ Status showDataplane(const Context& ctx, bool json) {
   std::cout << "Dataplane: dpdk, " << r->at("mode").get<std::string>() << " mode ("
             << r->at("polling").get<std::string>() << " polling, "
             << (r->at("hugepages").get<bool>() ? "hugepages" : "no hugepages") << ")\n";
+  if (r->value("filters", false)) {
+    std::cout << "Filters on cleartext TCP flows; fallback "
+              << r->at("fallback_mode").get<std::string>() << " beyond "
+              << r->at("inspection_budget_percent").dump() << "% of an lcore's cycles\n";
+  }
   printPorts(r->at("ports"));
   printLcores(r->at("lcores"));
   return {};

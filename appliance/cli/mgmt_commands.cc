@@ -12,11 +12,11 @@
 
 #include "appliance/cli/context.h"
 #include "appliance/cli/daemon_call.h"
+#include "appliance/cli/offline_audit.h"
 #include "appliance/config/loader.h"
 #include "appliance/mgmt/running_config_format.h"
 #include "appliance/mgmt/state_paths.h"
 #include "appliance/mgmt/user_store.h"
-#include "appliance/telemetry/json_log.h"
 #include "crypto/file_util.h"
 
 namespace vtps::cli {
@@ -112,26 +112,6 @@ Result<std::string> usersPath(const Context& ctx, const UserFileOptions& o) {
   auto cfg = ctx.loadConfig();
   if (!cfg.ok()) return cfg.error();
   return mgmt::usersFile(mgmt::stateDir((*cfg)->device));
-}
-
-// One audit.log line in device.log-dir, as vtpsd writes for its own changes.
-void auditOffline(const Context& ctx, const std::string& action, const std::string& object,
-                  const std::string& before, const std::string& after) {
-  auto cfg = ctx.loadConfig();
-  if (!cfg.ok()) return;
-  auto log = telemetry::JsonLog::open((*cfg)->device.log_dir, {});
-  if (!log.ok()) {
-    std::cerr << "vtpsctl: warning: audit log not written: " << log.message() << '\n';
-    return;
-  }
-  (*log)->post(telemetry::LogFile::kAudit,
-               Json{{"time", telemetry::rfc3339Utc(telemetry::nowUnixMs())},
-                    {"actor", "root via vtpsctl"},
-                    {"action", action},
-                    {"object", object},
-                    {"sha256_before", before},
-                    {"sha256_after", after},
-                    {"result", "ok"}});
 }
 
 // Loads the users file, applies `edit`, saves it and audits the change.

@@ -135,6 +135,9 @@ std::string_view toString(Dataplane d) {
 std::string_view toString(DeviceMode m) {
   return nameOf(kModeNames, m);
 }
+std::string_view toString(DataplaneFallback f) {
+  return f == DataplaneFallback::kFailClosed ? "fail-closed" : "fail-open";
+}
 std::string_view toString(OverThreshold o) {
   return nameOf(kOverThresholdNames, o);
 }

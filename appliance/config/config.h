@@ -62,6 +62,8 @@ struct PortRange {
 
 enum class Dataplane { kKernel, kDpdk };
 enum class DeviceMode { kStandard, kPerformance };
+// device.dataplane-fallback: what a dpdk segment does while its filters cannot keep up.
+enum class DataplaneFallback { kFailOpen, kFailClosed };
 enum class OverThreshold { kBypass, kBlock };
 // device.crypto.seed-source: what seeds OpenSSL's primary DRBG. cpu: RDSEED (RDRAND as fallback)
 // mixed with the OS source, health-tested; os: OpenSSL's default (getrandom).
@@ -98,6 +100,10 @@ struct Device {
   DeviceMode mode = DeviceMode::kStandard;
   std::vector<int> proxy_cores{0};
   std::vector<int> dataplane_cores;
+  // dpdk: fail-open bridges without inspection, fail-closed drops, while a dataplane lcore's
+  // filters use more than dataplane_inspection_budget percent of its cycles (docs/dpdk.md).
+  DataplaneFallback dataplane_fallback = DataplaneFallback::kFailOpen;
+  int dataplane_inspection_budget = 80;
   SslInspectionSettings ssl_inspection;
   std::string management_listen = "0.0.0.0:8443";
   TlsVersion management_min_tls = TlsVersion::kTls12;
@@ -275,6 +281,18 @@ struct QuarantineSettings {
   Marks marks;
 };
 
+// filters.cleartext-inspection[]: plain TCP tuples that the kernel dataplane's proxy takes
+// (nftables TPROXY, like the SSL tuples) and runs through the filters in clear. A tuple must not
+// overlap an SSL detection tuple (validation names both).
+struct CleartextTuple {
+  std::string name;
+  std::vector<Cidr4> destinations;
+  std::vector<PortRange> ports;
+  std::string profile;     // whose filter-rules apply; empty: filters.rules
+  bool tcp_reset = false;  // a block closes both legs with a TCP reset
+  Marks marks;
+};
+
 struct Filters {
   std::string rules;      // glob of rule files
   std::string cache_dir;  // serialized Hyperscan databases; empty: no cache
@@ -286,6 +304,7 @@ struct Filters {
   std::vector<TrafficManagementFilter> traffic_management;  // first match wins
   ReputationLists reputation;
   QuarantineSettings quarantine;
+  std::vector<CleartextTuple> cleartext_inspection;  // first match wins
   Marks marks;
 };
 
@@ -317,6 +336,7 @@ std::string_view toString(TlsVersion v);
 std::string_view toString(DecryptedService s);
 std::string_view toString(Dataplane d);
 std::string_view toString(DeviceMode m);
+std::string_view toString(DataplaneFallback f);
 std::string_view toString(OverThreshold o);
 std::string_view toString(FilterTrafficAction a);  // "block", "allow", "trust", "rate-limit"
 std::string_view toString(QuarantineAction a);     // "block", "redirect"

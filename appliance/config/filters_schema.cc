@@ -58,6 +58,14 @@ void readQuarantine(MapReader& r, QuarantineSettings& q) {
   r.strings("allowed-destinations", q.allowed_destinations);
 }
 
+void readCleartextTuple(MapReader& r, CleartextTuple& t) {
+  r.string("name", t.name);
+  r.cidrs("destinations", t.destinations);
+  r.ports("ports", t.ports);
+  r.string("profile", t.profile);
+  r.boolean("tcp-reset", t.tcp_reset);
+}
+
 bool isVariableName(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front())) != 0) return false;
   for (char ch : name) {
@@ -196,6 +204,7 @@ void readFilters(MapReader& r, Filters& out) {
                                      readTrafficFilter);
   r.object<ReputationLists>("reputation", out.reputation, readReputation);
   r.object<QuarantineSettings>("quarantine", out.quarantine, readQuarantine);
+  r.objects<CleartextTuple>("cleartext-inspection", out.cleartext_inspection, readCleartextTuple);
 }
 
 void validateFilters(Validator& v) {
@@ -207,6 +216,7 @@ void validateFilters(Validator& v) {
   validateTrafficFilters(v, f);
   validateReputation(v, f.reputation);
   validateQuarantine(v, f.quarantine);
+  validateCleartextTuples(v);
 }
 
 }  // namespace detail

@@ -14,6 +14,9 @@ namespace vtps::config::detail {
 void readFilters(MapReader& r, Filters& out);
 // The declared limits of filters.* and profiles[].filter-rules.
 void validateFilters(Validator& v);
+// filters.cleartext-inspection[] (filters_cleartext.cc): names, destinations, ports, the profile
+// reference, and no overlap with an SSL detection tuple.
+void validateCleartextTuples(Validator& v);
 
 // Bounds of filters.limits (docs/filters.md lists them).
 struct FilterLimitBounds {

@@ -100,6 +100,10 @@ void readSyslogTarget(MapReader& r, SyslogTarget& s) {
 void readDevice(MapReader& r, Device& d) {
   r.enumeration("dataplane", "dataplane", {Dataplane::kKernel, Dataplane::kDpdk}, d.dataplane);
   r.enumeration("mode", "mode", {DeviceMode::kStandard, DeviceMode::kPerformance}, d.mode);
+  r.enumeration("dataplane-fallback", "fallback",
+                {DataplaneFallback::kFailOpen, DataplaneFallback::kFailClosed},
+                d.dataplane_fallback);
+  r.integer("dataplane-inspection-budget", d.dataplane_inspection_budget);
   r.nested("cores", [&](MapReader& c) {
     c.integers("proxy", d.proxy_cores);
     c.integers("dataplane", d.dataplane_cores);

@@ -121,6 +121,11 @@ void validateCores(Validator& v, const Device& d) {
     v.error(d.marks, "device", "cores.dataplane",
             "the dpdk dataplane needs at least one dataplane core");
   }
+  if (d.dataplane_inspection_budget < 1 || d.dataplane_inspection_budget > 100) {
+    v.error(d.marks, "device", "dataplane-inspection-budget",
+            std::to_string(d.dataplane_inspection_budget) +
+                " is out of range (1..100, percent of a dataplane core's cycles)");
+  }
   if (d.mode == DeviceMode::kPerformance) {
     if (d.dataplane != Dataplane::kDpdk) {
       v.error(d.marks, "device", "mode",

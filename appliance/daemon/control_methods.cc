@@ -19,7 +19,8 @@ using mgmt::Json;
 constexpr const char* kMethods =
     "status, counters, sessions, clear-sessions, apply, reload, crypto, trace, config-export, "
     "config-history, config-version, rollback, cert-list, cert-new-signing, cert-delete, "
-    "cert-refresh, ca-list, ca-import, ca-delete, audit, filters, filters-top, dataplane";
+    "cert-refresh, cert-csr-new, cert-csr-export, cert-import, cert-replace, cert-export, "
+    "cert-supply-key, ca-list, ca-import, ca-delete, audit, filters, filters-top, dataplane";
 
 std::string endpoint(const std::string& address, uint16_t port) {
   return address + ":" + std::to_string(port);
@@ -36,7 +37,7 @@ Json Daemon::handleRequest(const Json& request) {
   if (method == "status") return statusResponse();
   if (method == "counters") return countersResponse(request);
   if (method == "sessions") return sessionsResponse();
-  if (method == "clear-sessions") return clearSessionsResponse();
+  if (method == "clear-sessions") return clearSessionsResponse(request);
   if (method == "apply") return applyResponse(request);
   if (method == "reload") return outcomeResponse(reloadFromFile(), options_.config_path);
   if (method == "crypto") return cryptoResponse();
@@ -121,6 +122,12 @@ Json Daemon::statusResponse() const {
   j["daemon"] = "vtpsd";
   j["version"] = VTPS_VERSION;
   j["pid"] = ::getpid();
+  // persist-private-keys off: what runs until the keys come back (keystore_check.h).
+  j["state"] = p.key_wait.waiting() ? p.key_wait.describe() : "inspecting";
+  if (p.key_wait.waiting()) {
+    j["keys_missing"] = p.key_wait.missing_keys;
+    j["left_out"] = p.key_wait.left_out;
+  }
   j["started"] = telemetry::rfc3339Utc(started_ms_);
   j["uptime_s"] = roundMs(static_cast<double>(now - started_ms_) / 1000.0);
   j["config_file"] = options_.config_path;
@@ -201,10 +208,13 @@ Json Daemon::sessionsResponse() const {
   return Json{{"sessions", std::move(sessions)}};
 }
 
-Json Daemon::clearSessionsResponse() {
+Json Daemon::clearSessionsResponse(const Json& request) {
   size_t cleared = parts_->engine->clearSessions();
   systemLog("warning", "ssl-clear",
             std::to_string(cleared) + " live SSL sessions closed by the operator (ssl-clear)");
+  // A change to the traffic, not to any state with a digest: the object says how many.
+  audit(request.value("actor", std::string("root via control socket")), "ssl-clear",
+        std::to_string(cleared) + " live SSL sessions", "", "", "");
   return Json{{"cleared", cleared}};
 }
 

@@ -97,10 +97,14 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
     p.log->setTap([forwarder](telemetry::LogFile file, const telemetry::Json& entry,
                               std::string_view line) { forwarder->offer(file, entry, line); });
   }
-  auto missing = checkKeystoreReferences(*config, *p.keystore);
-  if (!missing.empty()) {
+  // Keys that only an operator can bring back (persist-private-keys off) do not stop the start:
+  // the proxies that need them are left out until they are supplied. Anything else does.
+  const bool keys_may_come_later =
+      p.keystore->options().persistence == crypto::KeyPersistence::kMemory;
+  p.key_wait = planKeyWait(config, *p.keystore);
+  if (!checkKeystoreReferences(*config, *p.keystore, keys_may_come_later).empty()) {
     config::LoadResult report;
-    report.diagnostics = std::move(missing);
+    report.diagnostics = checkKeystoreReferences(*config, *p.keystore);
     return makeError("start: the config names certificates the keystore does not hold:\n" +
                      report.report());
   }
@@ -112,12 +116,12 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
   // rules that one installed. Requests wait in the backlog until run() serves them.
   VTPS_RETURN_IF_ERROR(openControlLoop(device.control_socket));
 
-  auto engine = proxy::ProxyEngine::create(proxy::EngineOptions{}, config, *p.keystore,
+  auto engine = proxy::ProxyEngine::create(proxy::EngineOptions{}, p.key_wait.runnable, *p.keystore,
                                            *p.session_metrics, p.filters->inspectorFactory());
   if (!engine.ok()) return makeError("start: proxy engine: " + engine.message());
   p.engine = std::move(*engine);
   if (device.dataplane == config::Dataplane::kDpdk) {
-    auto dataplane = DataplaneService::start(*config);
+    auto dataplane = DataplaneService::start(*config, p.filters->sharedEngine(), *p.log);
     if (!dataplane.ok()) return makeError("start: " + dataplane.message());
     p.dataplane = std::move(*dataplane);
   }
@@ -132,6 +136,7 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
   if (!metrics.ok()) return makeError("start: " + metrics.message());
   p.metrics = std::move(*metrics);
   p.metrics->collector().configApplied(device.proxy_cores.size());
+  p.metrics->collector().setWaitingForKeys(p.key_wait.missing_keys);
   VTPS_RETURN_IF_ERROR(startManagement(*config));
 
   if (!options_.pid_file.empty()) {
@@ -166,6 +171,7 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
                 plural(config_->server_proxies.size(), "server proxy", "server proxies") +
                 ", proxy listening on 127.0.0.1:" + std::to_string(p.engine->listenPort()) +
                 ", control socket " + device.control_socket);
+  if (p.key_wait.waiting()) systemLog("warning", "waiting-for-keys", keyWaitMessage());
   return {};
 }
 
@@ -195,7 +201,9 @@ Status Daemon::openControlLoop(const std::string& socket_path) {
 
 int Daemon::run() {
   Parts& p = *parts_;
-  auto ready = notifySystemd("READY=1\nSTATUS=inspecting\nMAINPID=" + std::to_string(::getpid()));
+  const std::string state = p.key_wait.waiting() ? p.key_wait.describe() : "inspecting";
+  auto ready =
+      notifySystemd("READY=1\nSTATUS=" + state + "\nMAINPID=" + std::to_string(::getpid()));
   if (!ready.ok()) systemLog("warning", "start", ready.message());
 
   while (!stop_requested_) {
@@ -264,8 +272,13 @@ ApplyOutcome Daemon::reloadFromFile() {
 ApplyOutcome Daemon::applyLoaded(config::LoadResult loaded, const std::string& source,
                                  const std::string& event) {
   ApplyOutcome outcome;
+  KeyWait wait;
   if (loaded.ok()) {
-    outcome.diagnostics = checkKeystoreReferences(*loaded.config, *parts_->keystore);
+    // persist-private-keys off: a key that is not there yet is waited for, not refused.
+    wait = planKeyWait(loaded.config, *parts_->keystore);
+    outcome.diagnostics = checkKeystoreReferences(
+        *loaded.config, *parts_->keystore,
+        parts_->keystore->options().persistence == crypto::KeyPersistence::kMemory);
     for (auto& d : filter::checkFilterGroups(*loaded.config))
       outcome.diagnostics.push_back(std::move(d));
   } else {
@@ -278,11 +291,15 @@ ApplyOutcome Daemon::applyLoaded(config::LoadResult loaded, const std::string& s
     std::shared_ptr<const config::Config> next = loaded.config;
     // The filters are built first and switched last: a failure anywhere changes nothing.
     auto pipeline = FilterService::prepare(*next);
-    Status st = pipeline.ok() ? parts_->engine->apply(next) : Status(pipeline.error());
+    // Waiting for keys, the engine runs the config without the proxies that need them.
+    Status st = pipeline.ok() ? parts_->engine->apply(wait.runnable) : Status(pipeline.error());
     if (st.ok()) {
       parts_->filters->install(std::move(*pipeline), *next);
       outcome.applied = true;
       outcome.warnings = restartOnlyChanges(*next);
+      parts_->key_wait = std::move(wait);
+      parts_->metrics->collector().setWaitingForKeys(parts_->key_wait.missing_keys);
+      if (parts_->key_wait.waiting()) outcome.warnings.push_back(keyWaitMessage());
       config_ = std::move(next);
       config_source_ = source;
       config_loaded_ms_ = telemetry::nowUnixMs();
@@ -356,8 +373,10 @@ std::vector<std::string> Daemon::restartOnlyChanges(const config::Config& next) 
                     std::string(config::toString(c.device.mode)) + " cores";
     for (int core : c.device.dataplane_cores)
       s += " " + std::to_string(core);
+    s += " " + std::string(config::toString(c.device.dataplane_fallback)) + " budget " +
+         std::to_string(c.device.dataplane_inspection_budget) + "%";
     for (const config::Segment& seg : c.segments) {
-      s += "; " + seg.name + ":";
+      s += "; " + seg.name + " (profile " + seg.profile + "):";
       for (const std::string& port : seg.ports)
         s += " " + port;
       for (int vlan : seg.vlans)
@@ -369,8 +388,10 @@ std::vector<std::string> Daemon::restartOnlyChanges(const config::Config& next) 
     }
     return s;
   };
-  note("device.dataplane, mode, cores.dataplane or segments", dataplaneShape(*config_),
-       dataplaneShape(next));
+  note(
+      "device.dataplane, mode, cores.dataplane, dataplane-fallback, dataplane-inspection-budget "
+      "or segments",
+      dataplaneShape(*config_), dataplaneShape(next));
   return out;
 }
 
@@ -391,6 +412,11 @@ void Daemon::logCryptoChoices() {
                 telemetry::systemLogEntry("warning", "entropy", message));
     });
   }
+}
+
+std::string Daemon::keyWaitMessage() const {
+  return parts_->key_wait.describe() +
+         "; persist-private-keys is off, supply each with vtpsctl cert supply-key NAME --key FILE";
 }
 
 void Daemon::systemLog(std::string_view severity, std::string_view event, std::string message) {

@@ -46,7 +46,9 @@ class Daemon {
  public:
   // Opens the keystore (device.keystore) and checks that it holds every certificate the config
   // names, opens the logs (device.log-dir), starts the proxy engine and creates the control
-  // socket. `config` is already loaded and validated. Errors name the step that failed.
+  // socket. `config` is already loaded and validated. Errors name the step that failed. Keys
+  // missing with persist-private-keys off do not stop the start: the engine runs without the
+  // proxies that need them until they are supplied (keystore_check.h, KeyWait).
   static Result<std::unique_ptr<Daemon>> create(DaemonOptions options,
                                                 std::shared_ptr<const config::Config> config);
   ~Daemon();
@@ -75,11 +77,13 @@ class Daemon {
   void handleSignals();
   void logCryptoChoices();
   void systemLog(std::string_view severity, std::string_view event, std::string message);
+  // "waiting for keys: …; … supply each with vtpsctl cert supply-key …" (persist-private-keys off).
+  std::string keyWaitMessage() const;
 
   mgmt::Json statusResponse() const;
   mgmt::Json countersResponse(const mgmt::Json& request) const;
   mgmt::Json sessionsResponse() const;
-  mgmt::Json clearSessionsResponse();
+  mgmt::Json clearSessionsResponse(const mgmt::Json& request);
   mgmt::Json cryptoResponse() const;
   mgmt::Json traceResponse(const mgmt::Json& request);
   mgmt::Json applyResponse(const mgmt::Json& request);
@@ -92,7 +96,14 @@ class Daemon {
   // The answer to a management method, or null when `method` is not one.
   mgmt::Json managementResponse(const std::string& method, const mgmt::Json& request);
   mgmt::Json keystoreResponse(const std::string& method, const mgmt::Json& request);
-  mgmt::Json newSigningResponse(const mgmt::Json& request);
+  mgmt::Json importResponse(const std::string& method, const std::string& name,
+                            const mgmt::Json& request);
+  mgmt::Json exportResponse(const std::string& name, const mgmt::Json& request);
+  // The running config applied again (after keys were supplied or a used certificate replaced).
+  ApplyOutcome reapplyRunning(const std::string& event, const std::string& actor);
+  // cert-supply-key: hands vtpsd a key (persist-private-keys off) and, once the running config
+  // waits for no key any more, applies it whole (mgmt_methods.cc).
+  mgmt::Json supplyKeyResponse(const mgmt::Json& request);
   Status startManagement(const config::Config& config);
   void audit(const std::string& actor, const std::string& action, const std::string& object,
              const std::string& before, const std::string& after, const std::string& error);

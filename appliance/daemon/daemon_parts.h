@@ -8,6 +8,7 @@
 #include "appliance/daemon/daemon.h"
 #include "appliance/daemon/dataplane_service.h"
 #include "appliance/daemon/filter_service.h"
+#include "appliance/daemon/keystore_check.h"
 #include "appliance/daemon/log_event_sink.h"
 #include "appliance/mgmt/config_history.h"
 #include "appliance/mgmt/control_server.h"
@@ -32,6 +33,9 @@ class Daemon::Parts {
   std::unique_ptr<telemetry::SessionMetrics> session_metrics;
   std::unique_ptr<crypto::Keystore> keystore;
   std::string keystore_dir;
+  // persist-private-keys off: the keys the running config still waits for, and the config the
+  // engine runs meanwhile (keystore_check.h). Not waiting: the engine runs the whole config.
+  KeyWait key_wait;
   // The proxy's inspector (filter engine, block/alert logs, traces): outlives the engine.
   std::unique_ptr<FilterService> filters;
   std::unique_ptr<proxy::ProxyEngine> engine;

@@ -1,5 +1,7 @@
 #include "appliance/daemon/dataplane_service.h"
 
+#include "appliance/telemetry/log_entries.h"
+
 namespace vtps::daemon {
 namespace {
 
@@ -24,13 +26,37 @@ Json pathJson(const dpdk::PathCounters& p) {
   return Json{{"segment", p.segment},       {"rx_port", p.rx_port},       {"tx_port", p.tx_port},
               {"queue", p.queue},           {"rx_packets", p.rx_packets}, {"rx_bytes", p.rx_bytes},
               {"tx_packets", p.tx_packets}, {"tx_dropped", p.tx_dropped}, {"not_ip", p.not_ip},
-              {"truncated", p.truncated},   {"in_profile", p.in_profile}};
+              {"truncated", p.truncated},   {"in_profile", p.in_profile}, {"via_ring", p.via_ring}};
+}
+
+Json inspectionJson(const dpdk::InspectionCounters& c) {
+  return Json{
+      {"flows_inspected", c.flows_inspected},   {"flows_skipped", c.flows_skipped},
+      {"flows_blocked", c.flows_blocked},       {"payload_bytes", c.payload_bytes},
+      {"blocked_drops", c.blocked_drops},       {"rate_limit_drops", c.rate_limit_drops},
+      {"out_of_order", c.out_of_order},         {"beyond_window_drops", c.beyond_window_drops},
+      {"resets_sent", c.resets_sent},           {"fallback", c.fallback_active != 0},
+      {"fallback_entries", c.fallback_entries}, {"fallback_forwarded", c.fallback_forwarded},
+      {"fallback_drops", c.fallback_drops},     {"filter_cycles", c.filter_cycles}};
 }
 
 }  // namespace
 
-Result<std::unique_ptr<DataplaneService>> DataplaneService::start(const config::Config& config) {
-  auto dataplane = dpdk::InlineDataplane::start(config, dpdk::readHostFacts());
+Result<std::unique_ptr<DataplaneService>> DataplaneService::start(
+    const config::Config& config, std::shared_ptr<filter::FilterEngine> filters,
+    telemetry::JsonLog& log) {
+  dpdk::InspectionOptions inspection;
+  inspection.engine = std::move(filters);
+  // On the lcore, at most once per hold period: the post only queues.
+  inspection.on_fallback = [&log](unsigned lcore, bool entered, const std::string& detail) {
+    std::string what = entered ? "entered layer-2 fallback" : "left layer-2 fallback";
+    log.post(telemetry::LogFile::kSystem,
+             telemetry::systemLogEntry(
+                 entered ? "warning" : "info", "dataplane-fallback",
+                 "dpdk lcore " + std::to_string(lcore) + " " + what + ": " + detail));
+  };
+  auto dataplane =
+      dpdk::InlineDataplane::start(config, dpdk::readHostFacts(), {}, std::move(inspection));
   if (!dataplane.ok()) {
     const std::string& m = dataplane.message();
     return Error{m.starts_with("dpdk dataplane: ") ? m : "dpdk dataplane: " + m};
@@ -60,6 +86,10 @@ Json DataplaneService::showResponse() const {
   Json out;
   out["mode"] = plan.busy_poll ? "performance" : "standard";
   out["polling"] = plan.busy_poll ? "busy" : "adaptive-sleep";
+  out["filters"] = snap.inspecting;
+  out["fallback_mode"] =
+      snap.fallback == dpdk::FallbackMode::kFailClosed ? "fail-closed" : "fail-open";
+  out["inspection_budget_percent"] = static_cast<int>(snap.inspection_budget * 100 + 0.5);
   out["hugepages"] = plan.hugepages;
   out["eal_args"] = plan.args;
   out["notes"] = plan.notes;
@@ -81,13 +111,20 @@ Json DataplaneService::showResponse() const {
             {"flows_live", l.flows_live},
             {"flow_capacity", l.flow_capacity},
             {"paths", Json::array()}};
+    if (l.inspecting) lj["inspection"] = inspectionJson(l.inspection);
     for (const dpdk::PathCounters& p : l.paths) {
       lj["paths"].push_back(pathJson(p));
+      // A software-spread share is also counted on its owner's port paths.
+      if (p.via_ring) continue;
       totals["rx_packets"] = totals["rx_packets"].get<uint64_t>() + p.rx_packets;
       totals["tx_packets"] = totals["tx_packets"].get<uint64_t>() + p.tx_packets;
       totals["tx_dropped"] = totals["tx_dropped"].get<uint64_t>() + p.tx_dropped;
     }
     totals["flows_live"] = totals["flows_live"].get<uint64_t>() + l.flows_live;
+    for (const char* key : {"flows_blocked", "blocked_drops", "resets_sent", "fallback_drops"}) {
+      uint64_t v = l.inspecting ? lj["inspection"][key].get<uint64_t>() : 0;
+      totals[key] = (totals.contains(key) ? totals[key].get<uint64_t>() : 0) + v;
+    }
     out["lcores"].push_back(std::move(lj));
   }
   out["totals"] = std::move(totals);
@@ -108,8 +145,28 @@ telemetry::DataplaneMetrics DataplaneService::metrics() const {
                        p.rx_errors, p.tx_errors, p.rx_no_mbuf});
   }
   for (const dpdk::LcoreCounters& l : snap.lcores) {
-    m.lcores.push_back({l.lcore, l.polls, l.idle_polls, l.flows_live});
+    telemetry::DataplaneMetrics::Lcore lm;
+    lm.lcore = l.lcore;
+    lm.polls = l.polls;
+    lm.idle_polls = l.idle_polls;
+    lm.flows = l.flows_live;
+    if (l.inspecting) {
+      const dpdk::InspectionCounters& c = l.inspection;
+      lm.filters = true;
+      lm.flows_inspected = c.flows_inspected;
+      lm.flows_skipped = c.flows_skipped;
+      lm.flows_blocked = c.flows_blocked;
+      lm.blocked_drops = c.blocked_drops;
+      lm.rate_limit_drops = c.rate_limit_drops;
+      lm.beyond_window_drops = c.beyond_window_drops;
+      lm.fallback_drops = c.fallback_drops;
+      lm.resets = c.resets_sent;
+      lm.fallback_active = c.fallback_active;
+      lm.fallback_entries = c.fallback_entries;
+    }
+    m.lcores.push_back(lm);
     for (const dpdk::PathCounters& p : l.paths) {
+      if (p.via_ring) continue;  // not a port queue; the owner's port paths count these packets
       m.queues.push_back({nameOf(p.rx_port), p.queue, true, p.rx_packets, 0});
       m.queues.push_back({nameOf(p.tx_port), p.queue, false, p.tx_packets, p.tx_dropped});
     }

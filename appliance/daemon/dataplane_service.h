@@ -9,16 +9,23 @@
 
 #include "appliance/config/config.h"
 #include "appliance/mgmt/control_server.h"
+#include "appliance/telemetry/json_log.h"
 #include "appliance/telemetry/metrics_collector.h"
 #include "crypto/result.h"
 #include "dataplane/dpdk/inline_dataplane.h"
+#include "dataplane/filter/filter_inspector.h"
 
 namespace vtps::daemon {
 
 class DataplaneService {
  public:
-  // Reads the host's facts (/sys) and starts the dataplane. Errors: "dpdk dataplane: <cause>".
-  static Result<std::unique_ptr<DataplaneService>> start(const config::Config& config);
+  // Reads the host's facts (/sys) and starts the dataplane, its segments' cleartext TCP flows
+  // inspected by `filters` (the proxy's engine: block.log and alert.log through its sink);
+  // entering and leaving the layer-2 fallback go to system.log (event "dataplane-fallback").
+  // Errors: "dpdk dataplane: <cause>".
+  static Result<std::unique_ptr<DataplaneService>> start(
+      const config::Config& config, std::shared_ptr<filter::FilterEngine> filters,
+      telemetry::JsonLog& log);
 
   // What to put in system.log at start: the EAL arguments, the host report, the notes.
   std::vector<std::string> startupReport() const;

@@ -34,6 +34,8 @@ class FilterService final : public filter::FilterEventSink {
 
   std::shared_ptr<proxy::InspectorFactory> inspectorFactory() const { return factory_; }
   const filter::FilterEngine& engine() const { return *engine_; }
+  // The engine itself, for the dpdk dataplane's inspection of cleartext segment flows.
+  std::shared_ptr<filter::FilterEngine> sharedEngine() const { return engine_; }
 
   // Builds the pipeline `config` asks for without switching to it.
   static Result<std::shared_ptr<const filter::Pipeline>> prepare(const config::Config& config);

@@ -1,8 +1,11 @@
 // vtpsd's management methods on the control socket (docs/management.md): the config lifecycle
 // (config-export, config-history, config-version, rollback; apply and reload run through
-// applyText), keystore methods for the REST API, the audit log, and starting the REST server.
+// applyText), keystore methods for the REST API (keystore_ops.h, shared with vtpsctl) and
+// cert-supply-key, the audit log, and starting the REST server.
 // Every change is audited as one audit.log line: who, what, SHA-256 of the state before and after.
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "appliance/daemon/daemon.h"
 #include "appliance/daemon/daemon_parts.h"
@@ -12,6 +15,7 @@
 #include "appliance/mgmt/user_store.h"
 #include "appliance/telemetry/log_entries.h"
 #include "crypto/file_util.h"
+#include "crypto/ossl.h"
 #include "dataplane/proxy/domain_exclusions.h"
 
 namespace vtps::daemon {
@@ -23,20 +27,6 @@ constexpr const char* kControlSocketActor = "root via control socket";
 
 std::string actorOf(const Json& request) {
   return request.value("actor", std::string(kControlSocketActor));
-}
-
-// A digest of the keystore's listing (names and fingerprints), for the audit log.
-std::string keystoreDigest(const crypto::Keystore& keystore) {
-  Json listing = Json::array();
-  if (auto certs = keystore.certificates(); certs.ok()) {
-    for (const auto& c : *certs)
-      listing.push_back(c.name + " " + c.info.sha256_fingerprint);
-  }
-  if (auto cas = keystore.cas(); cas.ok()) {
-    for (const auto& c : *cas)
-      listing.push_back("ca " + c.name);
-  }
-  return mgmt::sha256Hex(listing.dump());
 }
 
 Json statusOnly(const Status& st, Json ok) {
@@ -134,6 +124,12 @@ Json Daemon::managementResponse(const std::string& method, const Json& request) 
 
 Json Daemon::keystoreResponse(const std::string& method, const Json& request) {
   crypto::Keystore& ks = *parts_->keystore;
+  if (method == "cert-supply-key") return supplyKeyResponse(request);
+  if (method == "cert-csr-export") {
+    const std::string name = request.value("name", std::string());
+    auto pem = ks.requestPem(name);
+    return pem.ok() ? Json{{"name", name}, {"pem", *pem}} : mgmt::errorResponse(pem.message());
+  }
   if (method == "cert-list" || method == "ca-list") {
     Json list = Json::array();
     if (method == "cert-list") {
@@ -150,7 +146,7 @@ Json Daemon::keystoreResponse(const std::string& method, const Json& request) {
     return Json{{"ca-certificates", std::move(list)}};
   }
   const std::string name = request.value("name", std::string());
-  const std::string before = keystoreDigest(ks);
+  const std::string before = mgmt::keystoreDigest(ks);
   Json answer;
   if (method == "cert-delete") {
     answer = statusOnly(mgmt::deleteCertificateChecked(ks, *config_, config_source_, name),
@@ -163,7 +159,16 @@ Json Daemon::keystoreResponse(const std::string& method, const Json& request) {
     answer = refreshed.ok() ? Json{{"refreshed", refreshed->size()}}
                             : mgmt::errorResponse(refreshed.message());
   } else if (method == "cert-new-signing") {
-    answer = newSigningResponse(request);
+    auto made =
+        mgmt::createSigningCertificate(ks, name, mgmt::newCertificateRequestFromJson(request));
+    answer = made.ok() ? mgmt::certificateJson(*made) : mgmt::errorResponse(made.message());
+  } else if (method == "cert-csr-new") {
+    auto made = mgmt::createRequest(ks, name, mgmt::newCertificateRequestFromJson(request));
+    answer = made.ok() ? mgmt::requestJson(*made) : mgmt::errorResponse(made.message());
+  } else if (method == "cert-import" || method == "cert-replace") {
+    answer = importResponse(method, name, request);
+  } else if (method == "cert-export") {
+    answer = exportResponse(name, request);
   } else if (method == "ca-import") {
     crypto::CertificateInput input;
     input.cert_bytes = request.value("pem", std::string());
@@ -173,24 +178,113 @@ Json Daemon::keystoreResponse(const std::string& method, const Json& request) {
   } else {
     return nullptr;
   }
-  audit(actorOf(request), method, name, before, keystoreDigest(ks),
+  audit(actorOf(request), method, name, before, mgmt::keystoreDigest(ks),
         answer.contains("error") ? answer.at("error").get<std::string>() : std::string());
+  // A replaced certificate the config uses is served from the next apply: do it now.
+  if (method == "cert-replace" && !answer.contains("error")) {
+    const auto used = config_->referencedCertificates();
+    if (std::find(used.begin(), used.end(), name) != used.end()) {
+      ApplyOutcome outcome = reapplyRunning("certificate-replaced", actorOf(request));
+      answer["reapplied"] = outcome.applied;
+      if (!outcome.applied) answer["reapply_error"] = outcome.error;
+    }
+  }
   return answer;
 }
 
-Json Daemon::newSigningResponse(const Json& request) {
-  crypto::NewSigningOptions options;
-  options.subject.cn = request.value("cn", std::string());
-  options.subject.o = request.value("o", std::string());
-  options.subject.c = request.value("c", std::string());
-  options.days = request.value("days", 3650);
-  options.exportable = request.value("exportable", false);
-  auto key = crypto::KeySpec::parse(request.value("key", std::string("rsa:2048")));
-  if (!key.ok()) return mgmt::errorResponse(key.message());
-  options.key = *key;
-  auto made =
-      parts_->keystore->createSigningCertificate(request.value("name", std::string()), options);
-  return made.ok() ? mgmt::certificateJson(*made) : mgmt::errorResponse(made.message());
+Json Daemon::importResponse(const std::string& method, const std::string& name,
+                            const Json& request) {
+  crypto::Keystore& ks = *parts_->keystore;
+  auto source = mgmt::certificateSourceFromJson(request);
+  const char* operation = method == "cert-import" ? "import certificate " : "replace certificate ";
+  if (!source.ok()) return mgmt::errorResponse(operation + name + ": " + source.message());
+  Json answer;
+  if (method == "cert-import") {
+    auto made = mgmt::importCertificate(ks, name, *source, request.value("exportable", false));
+    if (!made.ok()) answer = mgmt::errorResponse(made.message());
+    if (made.ok()) {
+      answer["imported"] = Json::array();
+      for (const auto& r : *made)
+        answer["imported"].push_back(mgmt::certificateJson(r));
+    }
+  } else {
+    auto made = mgmt::replaceCertificate(ks, name, *source);
+    answer = made.ok() ? mgmt::certificateJson(*made) : mgmt::errorResponse(made.message());
+    if (made.ok()) answer["previous"] = name + std::string(crypto::kReplacedSuffix);
+  }
+  if (source->password) ossl::cleanse(*source->password);
+  if (source->key_bytes) ossl::cleanse(*source->key_bytes);
+  return answer;
+}
+
+// The key (when asked for: exportable certificates only, under the request's password) goes back
+// in the answer; PEM as text, DER and PKCS#12 as base64.
+Json Daemon::exportResponse(const std::string& name, const Json& request) {
+  mgmt::ExportRequest options;
+  options.format = request.value("format", std::string("pem"));
+  options.with_key = request.value("with_key", false);
+  if (request.contains("password") && request.at("password").is_string())
+    options.password = request.at("password").get<std::string>();
+  const std::string format = options.format;
+  auto bytes = mgmt::exportCertificate(*parts_->keystore, name, std::move(options));
+  if (!bytes.ok()) return mgmt::errorResponse(bytes.message());
+  Json answer{{"name", name}, {"format", format}};
+  if (format == "pem") {
+    answer["pem"] = *bytes;
+  } else {
+    answer["data_base64"] = mgmt::encodeBase64(*bytes);
+  }
+  ossl::cleanse(*bytes);
+  return answer;
+}
+
+// persist-private-keys off: the key goes into the keystore's memory; while the running config
+// waits for keys it is applied again, so that every proxy whose keys are all there now runs.
+Json Daemon::supplyKeyResponse(const Json& request) {
+  crypto::Keystore& ks = *parts_->keystore;
+  const std::string name = request.value("name", std::string());
+  const std::string actor = actorOf(request);
+  const std::string before = mgmt::keystoreDigest(ks);
+  Json answer;
+  auto key = mgmt::bytesField(request, "key");
+  std::optional<std::string> password;
+  if (request.contains("password") && request.at("password").is_string())
+    password = request.at("password").get<std::string>();
+  if (!key.ok() || !*key) {
+    answer = mgmt::errorResponse(
+        "supply key for " + name + ": " +
+        (key.ok() ? std::string("the request needs \"key\" (PEM text) or \"key_base64\"")
+                  : key.message()));
+  } else {
+    Status st = mgmt::supplyKey(ks, name, **key,
+                                request.value("key_source", std::string("request key")), password);
+    answer = st.ok() ? Json{{"supplied", name}} : mgmt::errorResponse(st.message());
+    ossl::cleanse(**key);
+  }
+  if (password) ossl::cleanse(*password);
+  audit(actor, "cert-supply-key", name, before, mgmt::keystoreDigest(ks),
+        answer.contains("error") ? answer.at("error").get<std::string>() : std::string());
+  if (answer.contains("error") || !parts_->key_wait.waiting()) return answer;
+
+  ApplyOutcome outcome = reapplyRunning("keys-supplied", actor);
+  answer["applied"] = outcome.applied;
+  if (!outcome.applied) answer["apply_error"] = outcome.error;
+  answer["waiting_for_keys"] = parts_->key_wait.missing_keys;
+  if (outcome.applied && !parts_->key_wait.waiting()) {
+    systemLog(
+        "info", "keys-supplied",
+        "every key the configuration needs is supplied: " + config_source_ + " now runs whole");
+  }
+  return answer;
+}
+
+// The running config again, through the normal path (history, audit, engine switch).
+ApplyOutcome Daemon::reapplyRunning(const std::string& event, const std::string& actor) {
+  if (!parts_->running_yaml.empty())
+    return applyText(parts_->running_yaml, config_source_, event, actor);
+  config::LoadResult loaded;
+  loaded.config = std::make_shared<config::Config>(*config_);
+  return applyLoaded(std::move(loaded), config_source_, event);
 }
 
 Status Daemon::startManagement(const config::Config& config) {

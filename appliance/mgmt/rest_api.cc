@@ -222,6 +222,45 @@ RestResponse RestApi::newSigningCertificate(const Call& c) const {
   return forward(c, request);
 }
 
+// The keystore changes below carry the request body to vtpsd as the control method's request:
+// the same fields, the same shared code (keystore_ops.h), the same words as vtpsctl.
+RestResponse RestApi::newCertificateRequest(const Call& c) const {
+  Json request = c.body;
+  request["method"] = "cert-csr-new";
+  return forward(c, request);
+}
+
+RestResponse RestApi::exportCertificateRequest(const Call& c) const {
+  return forward(c, Json{{"method", "cert-csr-export"}, {"name", c.params.at("name")}});
+}
+
+RestResponse RestApi::importCertificate(const Call& c) const {
+  Json request = c.body;
+  request["method"] = "cert-import";
+  return forward(c, request);
+}
+
+RestResponse RestApi::replaceCertificate(const Call& c) const {
+  Json request = c.body;
+  request["method"] = "cert-replace";
+  request["name"] = c.params.at("name");
+  return forward(c, request);
+}
+
+RestResponse RestApi::exportCertificate(const Call& c) const {
+  Json request = c.body;
+  request["method"] = "cert-export";
+  request["name"] = c.params.at("name");
+  return forward(c, request);
+}
+
+RestResponse RestApi::supplyKey(const Call& c) const {
+  Json request = c.body;
+  request["method"] = "cert-supply-key";
+  request["name"] = c.params.at("name");
+  return forward(c, request);
+}
+
 RestResponse RestApi::deleteCertificate(const Call& c) const {
   return forward(c, Json{{"method", "cert-delete"}, {"name", c.params.at("name")}});
 }
@@ -277,7 +316,13 @@ const std::vector<Route>& RestRouteTable::get() {
       {"GET", "/api/v1/certificates", kView, &A::certificates},
       {"POST", "/api/v1/certificates/signing", kX509, &A::newSigningCertificate},
       {"POST", "/api/v1/certificates/refresh", kX509, &A::refreshCertificates},
+      {"POST", "/api/v1/certificates", kX509, &A::importCertificate},
+      {"PUT", "/api/v1/certificates/{name}", kX509, &A::replaceCertificate},
       {"DELETE", "/api/v1/certificates/{name}", kX509, &A::deleteCertificate},
+      {"POST", "/api/v1/certificates/{name}/export", kX509, &A::exportCertificate},
+      {"POST", "/api/v1/certificates/{name}/key", kX509, &A::supplyKey},
+      {"POST", "/api/v1/certificate-requests", kX509, &A::newCertificateRequest},
+      {"GET", "/api/v1/certificate-requests/{name}", kView, &A::exportCertificateRequest},
       {"GET", "/api/v1/ca-certificates", kView, &A::caCertificates},
       {"POST", "/api/v1/ca-certificates", kX509, &A::importCaCertificate},
       {"DELETE", "/api/v1/ca-certificates/{name}", kX509, &A::deleteCaCertificate},

@@ -81,6 +81,12 @@ class RestApi {
   RestResponse deviceSsl(const Call& c) const;
   RestResponse certificates(const Call& c) const;
   RestResponse newSigningCertificate(const Call& c) const;
+  RestResponse importCertificate(const Call& c) const;
+  RestResponse replaceCertificate(const Call& c) const;
+  RestResponse exportCertificate(const Call& c) const;
+  RestResponse supplyKey(const Call& c) const;
+  RestResponse newCertificateRequest(const Call& c) const;
+  RestResponse exportCertificateRequest(const Call& c) const;
   RestResponse deleteCertificate(const Call& c) const;
   RestResponse refreshCertificates(const Call& c) const;
   RestResponse caCertificates(const Call& c) const;

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <cctype>
+
 namespace vtps::mgmt {
 namespace {
 
@@ -13,8 +15,58 @@ struct RemoteRoute {
   Json body;
 };
 
+// A path segment: certificate names may hold spaces.
+std::string segment(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : text) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 0xf];
+    }
+  }
+  return out;
+}
+
+// The request without "method" (and "name" when the route carries it in the path).
+Json bodyOf(const Json& request, bool drop_name) {
+  Json body = request;
+  body.erase("method");
+  if (drop_name) body.erase("name");
+  return body;
+}
+
+std::optional<RemoteRoute> certificateRoute(const std::string& method, const Json& request) {
+  const std::string at = "/api/v1/certificates/" + segment(request.value("name", std::string()));
+  if (method == "cert-supply-key") return RemoteRoute{"POST", at + "/key", bodyOf(request, true)};
+  if (method == "cert-export") return RemoteRoute{"POST", at + "/export", bodyOf(request, true)};
+  if (method == "cert-replace") return RemoteRoute{"PUT", at, bodyOf(request, true)};
+  if (method == "cert-delete") return RemoteRoute{"DELETE", at, nullptr};
+  if (method == "cert-import") {
+    return RemoteRoute{"POST", "/api/v1/certificates", bodyOf(request, false)};
+  }
+  if (method == "cert-new-signing") {
+    return RemoteRoute{"POST", "/api/v1/certificates/signing", bodyOf(request, false)};
+  }
+  if (method == "cert-csr-new") {
+    return RemoteRoute{"POST", "/api/v1/certificate-requests", bodyOf(request, false)};
+  }
+  if (method == "cert-csr-export") {
+    return RemoteRoute{
+        "GET", "/api/v1/certificate-requests/" + segment(request.value("name", std::string())),
+        nullptr};
+  }
+  if (method == "cert-refresh") return RemoteRoute{"POST", "/api/v1/certificates/refresh", nullptr};
+  return std::nullopt;
+}
+
 std::optional<RemoteRoute> routeFor(const Json& request) {
   const std::string method = request.value("method", std::string());
+  if (method.starts_with("cert-") && method != "cert-list")
+    return certificateRoute(method, request);
   if (method == "status") return RemoteRoute{"GET", "/api/v1/status", nullptr};
   if (method == "sessions") return RemoteRoute{"GET", "/api/v1/sessions", nullptr};
   if (method == "config-export") return RemoteRoute{"GET", "/api/v1/config/running", nullptr};
@@ -56,10 +108,12 @@ Result<Json> callRemote(const RemoteOptions& remote, const Json& request) {
   client.set_bearer_token_auth(remote.token.c_str());
   client.set_connection_timeout(10, 0);
   client.set_read_timeout(60, 0);
+  const std::string payload = route->body.is_null() ? std::string() : route->body.dump();
   httplib::Result result =
-      route->verb == "GET"
-          ? client.Get(route->path.c_str())
-          : client.Post(route->path.c_str(), route->body.dump(), "application/json");
+      route->verb == "GET"      ? client.Get(route->path.c_str())
+      : route->verb == "PUT"    ? client.Put(route->path.c_str(), payload, "application/json")
+      : route->verb == "DELETE" ? client.Delete(route->path.c_str())
+                                : client.Post(route->path.c_str(), payload, "application/json");
   if (!result) {
     std::string why = httplib::to_string(result.error());
     if (result.error() == httplib::Error::SSLServerVerification) {

@@ -17,7 +17,9 @@ struct RemoteOptions {
 };
 
 // Methods with a route: status, sessions, counters, apply, config-export, config-history,
-// config-version, rollback, cert-list, ca-list. Others are refused without a request. Transport
+// config-version, rollback, cert-list, ca-list, and the keystore changes cert-new-signing,
+// cert-csr-new, cert-csr-export, cert-import, cert-replace, cert-export, cert-delete,
+// cert-refresh, cert-supply-key. Others are refused without a request. Transport
 // and TLS failures are Errors naming the URL; HTTP refusals come back as {"error": …}.
 Result<nlohmann::ordered_json> callRemote(const RemoteOptions& remote,
                                           const nlohmann::ordered_json& request);

@@ -236,7 +236,8 @@ RestResponse RestApi::managementCertificate(const Call&) const {
                                 {"pem", *pem}});
 }
 
-// Takes effect when vtpsd next starts: the HTTPS listener keeps the certificate it started with.
+// Served from the next TLS handshake on: the listener reads the files at every handshake
+// (rest_server.cc), so no restart is needed.
 RestResponse RestApi::replaceManagementCertificate(const Call& c) const {
   std::string cert_pem = c.body.value("certificate", std::string());
   std::string key_pem = c.body.value("key", std::string());
@@ -255,7 +256,7 @@ RestResponse RestApi::replaceManagementCertificate(const Call& c) const {
                  {"actor", c.actor()},
                  {"action", "replace-management-certificate"},
                  {"object", certs->front().info().subject}});
-  return jsonResponse(200, Json{{"replaced", true}, {"takes_effect", "at the next vtpsd start"}});
+  return jsonResponse(200, Json{{"replaced", true}, {"takes_effect", "from the next connection"}});
 }
 
 RestResponse RestApi::logs(const Call& c) const {

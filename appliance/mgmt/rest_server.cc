@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -137,6 +138,38 @@ Result<bool> ensureManagementCertificate(const std::string& state_dir) {
   return true;
 }
 
+namespace {
+
+// Every handshake serves the management certificate as the files hold it now, so that a
+// replacement (PUT /api/v1/device/management-certificate, or new files written by hand) takes
+// effect without a restart. A pair that does not load or does not match — a replacement half
+// written — leaves the pair loaded at start in place for that handshake.
+int serveCurrentCertificate(SSL* ssl, void* arg) {
+  const auto& state_dir = *static_cast<const std::string*>(arg);
+  auto cert_pem = crypto::readFile(managementCertFile(state_dir));
+  auto key_pem = crypto::readFile(managementKeyFile(state_dir));
+  if (!cert_pem.ok() || !key_pem.ok()) return 1;
+  ossl::BioPtr key_bio(BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size())));
+  ossl::EvpPkeyPtr key(key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr)
+                               : nullptr);
+  ossl::cleanse(*key_pem);
+  ossl::BioPtr bio(BIO_new_mem_buf(cert_pem->data(), static_cast<int>(cert_pem->size())));
+  ossl::X509Ptr leaf(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  ossl::X509StackPtr chain(sk_X509_new_null());
+  while (bio && chain) {
+    ossl::X509Ptr next(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!next || sk_X509_push(chain.get(), next.get()) == 0) break;
+    (void)next.release();  // owned by the stack now
+  }
+  const bool usable = key && leaf && chain && X509_check_private_key(leaf.get(), key.get()) == 1 &&
+                      SSL_use_cert_and_key(ssl, leaf.get(), key.get(), chain.get(), 1) == 1;
+  (void)usable;       // not usable: the pair loaded at start serves this handshake
+  ERR_clear_error();  // the end of the PEM file, or the unusable pair, left errors queued
+  return 1;
+}
+
+}  // namespace
+
 class RestServer::Impl {
  public:
   Impl(RestServerOptions options, ControlCall control)
@@ -181,6 +214,7 @@ Status RestServer::Impl::configureTls(SSL_CTX& ctx) const {
       SSL_CTX_check_private_key(&ctx) != 1) {
     return ossl::error("management: TLS setup: key " + key);
   }
+  SSL_CTX_set_cert_cb(&ctx, serveCurrentCertificate, const_cast<std::string*>(&options_.state_dir));
   return {};
 }
 

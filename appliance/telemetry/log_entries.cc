@@ -37,6 +37,7 @@ Json sslLogEntry(const proxy::SessionRecord& record) {
   j["client_cipher"] = record.client_cipher;
   j["server_version"] = record.server_version;
   j["server_cipher"] = record.server_cipher;
+  j["server_resumed"] = record.server_resumed;
   j["decision"] = std::string(decisionText(record.decision));
   j["reason"] = record.reason;
   j["bytes_client_to_server"] = record.bytes_client_to_server;

@@ -41,6 +41,15 @@ constexpr Mapped kByteCounters[] = {
     {"tcpBytesClientToServer", "client_to_server"},
     {"tcpBytesServerToClient", "server_to_client"},
 };
+constexpr Mapped kCleartextCounters[] = {
+    {"cleartextInspected", "inspected"},
+    {"cleartextNotInspected", "not_inspected"},
+    {"cleartextBlocked", "blocked"},
+};
+constexpr Mapped kCleartextByteCounters[] = {
+    {"cleartextBytesClientToServer", "client_to_server"},
+    {"cleartextBytesServerToClient", "server_to_client"},
+};
 constexpr Mapped kHandshakeFailureCounters[] = {
     {"clientHandshakeFailures", "client"},
     {"serverHandshakeFailures", "server"},
@@ -101,6 +110,9 @@ void MetricsCollector::collectEngine(std::vector<prometheus::MetricFamily>& out)
   prometheus::MetricFamily decisions = makeFamily(metric::kDecisions);
   prometheus::MetricFamily bytes = makeFamily(metric::kBytes);
   prometheus::MetricFamily dropped = makeFamily(metric::kDropped);
+  prometheus::MetricFamily cleartext = makeFamily(metric::kCleartextSessions);
+  prometheus::MetricFamily cleartext_active = makeFamily(metric::kCleartextActive);
+  prometheus::MetricFamily cleartext_bytes = makeFamily(metric::kCleartextBytes);
   prometheus::MetricFamily np_counters = makeFamily(metric::kNpStats);
   prometheus::MetricFamily np_gauges = makeFamily(metric::kNpStatsCurrent);
   prometheus::MetricFamily* handshakes = familyIn(out, metric::kHandshakes);
@@ -121,12 +133,23 @@ void MetricsCollector::collectEngine(std::vector<prometheus::MetricFamily>& out)
       if (it != by_name.end()) addSample(family, {m.label}, static_cast<double>(it->second));
     }
   };
+  // The tcp* counters count every TPROXY-ed connection; the SSL families leave out the sessions of
+  // cleartext inspection tuples, which have their own.
+  auto sslOnly = [&](std::string_view all, std::string_view plain) {
+    return static_cast<double>(by_name[all] - std::min(by_name[all], by_name[plain]));
+  };
   if (!groups.empty()) {
-    addSample(accepted, {}, static_cast<double>(by_name["tcpAccepted"]));
+    addSample(accepted, {}, sslOnly("tcpAccepted", "cleartextSessions"));
     addSample(active, {}, static_cast<double>(by_name["sessionsActive"]));
+    addSample(cleartext_active, {}, static_cast<double>(by_name["cleartextSessionsActive"]));
+    for (std::size_t i = 0; i < std::size(kByteCounters); ++i) {
+      addSample(bytes, {kByteCounters[i].label},
+                sslOnly(kByteCounters[i].counter, kCleartextByteCounters[i].counter));
+    }
   }
   mapped(decisions, kDecisionCounters);
-  mapped(bytes, kByteCounters);
+  mapped(cleartext, kCleartextCounters);
+  mapped(cleartext_bytes, kCleartextByteCounters);
   mapped(dropped, kDropCounters);
   if (handshakes != nullptr) {
     for (const Mapped& m : kHandshakeFailureCounters) {
@@ -135,7 +158,8 @@ void MetricsCollector::collectEngine(std::vector<prometheus::MetricFamily>& out)
       addSample(*handshakes, {m.label, "none", "none", "failure"}, static_cast<double>(it->second));
     }
   }
-  for (auto* family : {&accepted, &active, &decisions, &bytes, &dropped, &np_counters, &np_gauges})
+  for (auto* family : {&accepted, &active, &decisions, &bytes, &dropped, &cleartext,
+                       &cleartext_active, &cleartext_bytes, &np_counters, &np_gauges})
     out.push_back(std::move(*family));
 }
 
@@ -208,6 +232,11 @@ void MetricsCollector::collectDataplane(std::vector<prometheus::MetricFamily>& o
   prometheus::MetricFamily queue_drops = makeFamily(metric::kDpQueueDrops);
   prometheus::MetricFamily polls = makeFamily(metric::kDpLcorePolls);
   prometheus::MetricFamily flows = makeFamily(metric::kDpFlows);
+  prometheus::MetricFamily filter_flows = makeFamily(metric::kDpFilterFlows);
+  prometheus::MetricFamily filter_drops = makeFamily(metric::kDpFilterDrops);
+  prometheus::MetricFamily resets = makeFamily(metric::kDpResets);
+  prometheus::MetricFamily fallback = makeFamily(metric::kDpFallback);
+  prometheus::MetricFamily fallback_entries = makeFamily(metric::kDpFallbackEntries);
   std::optional<DataplaneMetrics> dp;
   if (sources_.dataplane) dp = sources_.dataplane();
   if (dp) {
@@ -232,9 +261,21 @@ void MetricsCollector::collectDataplane(std::vector<prometheus::MetricFamily>& o
       addSample(polls, {lcore, "busy"}, d(l.polls - l.idle_polls));
       addSample(polls, {lcore, "idle"}, d(l.idle_polls));
       addSample(flows, {lcore}, d(l.flows));
+      if (!l.filters) continue;
+      addSample(filter_flows, {lcore, "inspected"}, d(l.flows_inspected));
+      addSample(filter_flows, {lcore, "skipped"}, d(l.flows_skipped));
+      addSample(filter_flows, {lcore, "blocked"}, d(l.flows_blocked));
+      addSample(filter_drops, {lcore, "blocked"}, d(l.blocked_drops));
+      addSample(filter_drops, {lcore, "rate_limit"}, d(l.rate_limit_drops));
+      addSample(filter_drops, {lcore, "beyond_window"}, d(l.beyond_window_drops));
+      addSample(filter_drops, {lcore, "fallback"}, d(l.fallback_drops));
+      addSample(resets, {lcore}, d(l.resets));
+      addSample(fallback, {lcore}, d(l.fallback_active));
+      addSample(fallback_entries, {lcore}, d(l.fallback_entries));
     }
   }
-  for (auto* family : {&packets, &bytes, &drops, &queue_packets, &queue_drops, &polls, &flows})
+  for (auto* family : {&packets, &bytes, &drops, &queue_packets, &queue_drops, &polls, &flows,
+                       &filter_flows, &filter_drops, &resets, &fallback, &fallback_entries})
     out.push_back(std::move(*family));
 }
 
@@ -289,6 +330,11 @@ void MetricsCollector::setStopping() {
   stopping_ = true;
 }
 
+void MetricsCollector::setWaitingForKeys(std::vector<std::string> names) {
+  std::lock_guard lock(control_mutex_);
+  waiting_for_keys_ = std::move(names);
+}
+
 size_t MetricsCollector::runningWorkers() const {
   return sources_.worker_load ? sources_.worker_load().size() : 0;
 }
@@ -299,6 +345,12 @@ Readiness MetricsCollector::readiness() const {
     std::lock_guard lock(control_mutex_);
     if (stopping_) return {false, "stopping"};
     if (generation_ == 0) return {false, "configuration not loaded"};
+    if (!waiting_for_keys_.empty()) {
+      std::string names;
+      for (const auto& n : waiting_for_keys_)
+        names += (names.empty() ? "" : ", ") + n;
+      return {false, "waiting for keys: " + names};
+    }
     expected = expected_workers_;
   }
   const size_t running = runningWorkers();

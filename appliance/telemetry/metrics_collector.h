@@ -59,6 +59,10 @@ struct DataplaneMetrics {
   struct Lcore {
     unsigned lcore = 0;
     uint64_t polls = 0, idle_polls = 0, flows = 0;
+    bool filters = false;  // the filters run on this lcore (the fields below are set)
+    uint64_t flows_inspected = 0, flows_skipped = 0, flows_blocked = 0;
+    uint64_t blocked_drops = 0, rate_limit_drops = 0, beyond_window_drops = 0, fallback_drops = 0;
+    uint64_t resets = 0, fallback_active = 0, fallback_entries = 0;
   };
   std::vector<Port> ports;
   std::vector<Queue> queues;
@@ -99,9 +103,11 @@ class MetricsCollector final : public prometheus::Collectable {
   void reloadFailed();
   // vtpsd is draining: not ready any more.
   void setStopping();
+  // persist-private-keys off: the keys vtpsd still waits for (empty: none). Not ready while any.
+  void setWaitingForKeys(std::vector<std::string> names);
 
-  // Ready when a configuration is loaded, vtpsd is not stopping, and as many workers run as the
-  // configuration asks for. Any thread.
+  // Ready when a configuration is loaded, vtpsd is not stopping, waits for no key, and as many
+  // workers run as the configuration asks for. Any thread.
   Readiness readiness() const;
 
  private:
@@ -126,6 +132,7 @@ class MetricsCollector final : public prometheus::Collectable {
   int64_t loaded_unix_ms_ = 0;
   size_t expected_workers_ = 0;
   bool stopping_ = false;
+  std::vector<std::string> waiting_for_keys_;
 };
 
 }  // namespace vtps::telemetry

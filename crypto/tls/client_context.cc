@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <memory>
 #include <utility>
 
 #include "crypto/tls/context_setup.h"
+#include "crypto/tls/upstream_session_cache.h"
 
 namespace vtps::tls {
 namespace {
@@ -20,7 +22,11 @@ struct UpstreamState {
   std::vector<Finding> findings;
   bool verified = false;
   bool client_certificate_requested = false;
+  std::string resume_key;  // full key in the worker's UpstreamSessionCache; empty: not kept
+  bool resume_only_trusted = false;
 };
+
+std::atomic<uint64_t> next_generation{1};
 
 // Records every chain finding and lets the handshake go on: the inspection policy, not OpenSSL,
 // decides what an untrusted or expired server gets.
@@ -42,6 +48,27 @@ int recordClientCertificateRequest(SSL* ssl, X509** /*cert*/, EVP_PKEY** /*key*/
     state->client_certificate_requested = true;
   }
   return 0;  // send no certificate
+}
+
+// The server sent a session (TLS 1.3: a NewSessionTicket after the handshake; TLS 1.2: at its
+// end): keep a copy in this worker's cache. A copy, because OpenSSL marks the connection's own
+// session object not resumable when the connection ends without a close_notify (SSL_free of an
+// unclean shutdown), which relayed connections often do; TLS 1.1 and later allow resuming
+// after such a close (RFC 4346, 7.2.1).
+int keepUpstreamSession(SSL* ssl, SSL_SESSION* session) {
+  const auto* state = detail::stateOf<UpstreamState>(ssl);
+  if (state == nullptr || state->resume_key.empty() || state->client_certificate_requested) {
+    return 0;
+  }
+  if (state->resume_only_trusted) {
+    // A resumed session inherits the verification of the one it resumed (kept only if clean).
+    const bool clean = SSL_session_reused(ssl) == 1 ? SSL_get_verify_result(ssl) == X509_V_OK
+                                                    : state->verified && state->findings.empty();
+    if (!clean) return 0;
+  }
+  SSL_SESSION* copy = SSL_SESSION_dup(session);
+  if (copy != nullptr) UpstreamSessionCache::local().put(state->resume_key, copy);
+  return 0;  // OpenSSL keeps its reference
 }
 
 enum class FindingClass { kUntrusted, kKeyTooShort, kHostname, kExpired };
@@ -138,7 +165,8 @@ std::string_view verdictName(VerifyVerdict v) {
 
 ClientContext::ClientContext(std::string name, ossl::SslCtxPtr ctx, ClientTlsOptions options,
                              std::vector<std::string> ignored)
-    : name_(std::move(name)),
+    : generation_(next_generation.fetch_add(1, std::memory_order_relaxed)),
+      name_(std::move(name)),
       ctx_(std::move(ctx)),
       options_(std::move(options)),
       ignored_(std::move(ignored)) {}
@@ -166,7 +194,10 @@ Result<ClientContext> ClientContext::create(std::string_view name, const ClientT
   SSL_CTX_set1_cert_store(c, trust_store);
   SSL_CTX_set_verify(c, SSL_VERIFY_PEER, recordVerification);
   SSL_CTX_set_client_cert_cb(c, recordClientCertificateRequest);
-  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  // Client-side sessions go to the worker's cache only (keepUpstreamSession), never to OpenSSL's
+  // shared, locked one.
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+  SSL_CTX_sess_set_new_cb(c, keepUpstreamSession);
   return ClientContext(std::string(name), std::move(*ctx), options, std::move(ignored));
 }
 
@@ -180,6 +211,15 @@ Result<ossl::SslPtr> ClientContext::newSession(const UpstreamSession& params) co
   if (!state) return state.error();
   if (!params.sni.empty() && SSL_set_tlsext_host_name(ssl.get(), params.sni.c_str()) != 1) {
     return ossl::error(fmt::format("{}: set SNI", what));
+  }
+  if (!params.resume_key.empty()) {
+    (*state)->resume_key = fmt::format("{}|{}|{}", generation_, params.resume_key, params.sni);
+    (*state)->resume_only_trusted = params.resume_only_trusted;
+    if (SSL_SESSION* kept = UpstreamSessionCache::local().take((*state)->resume_key)) {
+      const int set = SSL_set_session(ssl.get(), kept);
+      SSL_SESSION_free(kept);
+      if (set != 1) ossl::drainErrors();  // a full handshake, then
+    }
   }
   const std::string& verify_name = params.verify_name.empty() ? params.sni : params.verify_name;
   if (!verify_name.empty()) {

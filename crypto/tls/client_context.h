@@ -5,8 +5,13 @@
 // inspection policy reads verifyOutcome() after the handshake and decides (mint as trusted,
 // mint with the Untrusted Server CA, or block). A server that asks for a client certificate is
 // recorded (such a session cannot be inspected; the policy excludes the domain).
+//
+// Sessions resume upstream (upstream_session_cache.h) when the caller names a resumption key:
+// the origin's tickets are kept per worker thread and offered on the next connection to the same
+// destination and SNI through the same context (a reload makes new contexts, which start empty).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,6 +60,12 @@ struct UpstreamSession {
   // Protocols to offer (nullopt: the context's list); the downgrade still removes "h2", and an
   // empty result offers no ALPN.
   std::optional<std::vector<std::string>> alpn = std::nullopt;
+  // Where the session goes (the origin's address and port, e.g. "10.10.2.3:443"): with the SNI
+  // it names the sessions this one may resume and those it leaves. Empty: no resumption.
+  std::string resume_key = {};
+  // Keep this session for resumption only when its chain verified without any finding (client
+  // inspection: a resumed session must not skip a check whose result the policy would act on).
+  bool resume_only_trusted = false;
 };
 
 class ClientContext {
@@ -65,7 +76,8 @@ class ClientContext {
   static Result<ClientContext> create(std::string_view name, const ClientTlsOptions& options,
                                       X509_STORE* trust_store);
 
-  // A session in connect state with SNI, verification name and ALPN set.
+  // A session in connect state with SNI, verification name and ALPN set, resuming a kept
+  // session of the same destination and SNI when there is one (UpstreamSession::resume_key).
   Result<ossl::SslPtr> newSession(const UpstreamSession& params) const;
 
   // Verification findings for a session whose server certificate was received (after the
@@ -83,6 +95,8 @@ class ClientContext {
   ClientContext(std::string name, ossl::SslCtxPtr ctx, ClientTlsOptions options,
                 std::vector<std::string> ignored);
 
+  // Unique per context made in this process: resumption keys never cross contexts.
+  uint64_t generation_ = 0;
   std::string name_;
   ossl::SslCtxPtr ctx_;
   ClientTlsOptions options_;

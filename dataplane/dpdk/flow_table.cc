@@ -30,7 +30,9 @@ FlowEntry& FlowTable::insert(Bucket& b, const FlowKey& key, uint32_t sig, uint64
     ++live_;
   }
   b.signature[slot] = sig;
-  b.entries[slot] = FlowEntry{key, now, {0, 0}, {0, 0}, false};
+  b.entries[slot] = FlowEntry{};  // frees an evicted or expired flow's filter state
+  b.entries[slot].key = key;
+  b.entries[slot].last_seen = now;
   return b.entries[slot];
 }
 

@@ -11,12 +11,21 @@
 
 namespace vtps::dpdk {
 
+// A flow's filter state (flow_inspection.cc): its pipeline session and reassembly windows.
+struct FlowInspection;
+struct FlowInspectionDeleter {
+  void operator()(FlowInspection* f) const;
+};
+
 struct FlowEntry {
   FlowKey key;
   uint64_t last_seen = 0;        // caller's clock (TSC cycles on the lcore)
   uint64_t packets[2] = {0, 0};  // [0]: lo -> hi, [1]: hi -> lo
   uint64_t bytes[2] = {0, 0};
   bool in_profile = false;  // the segment's VLAN/CIDR map put this flow under its profile
+  uint8_t filter = 0;       // FlowFilterState (flow_inspection.h)
+  // Allocated per inspected flow; freed when the flow's slot is reused or the table goes.
+  std::unique_ptr<FlowInspection, FlowInspectionDeleter> inspection;
 };
 
 class FlowTable {

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "dataplane/dpdk/flow_inspection.h"
 #include "dataplane/dpdk/flow_table.h"
 #include "dataplane/dpdk/segment_forwarder.h"
 
@@ -32,6 +34,18 @@ struct Path {
   uint16_t queue = 0;
   const ForwarderSegment* segment = nullptr;
   PathStats stats;
+  // Software spreading (SegmentPlacement::software). On the owner lcore: to_worker[i] takes the
+  // flows the software hash gives lcore i (null for the owner itself, `self`); the segment's
+  // first path also drains from_worker (what the other lcores return, to send) and counts what
+  // leaves by its sibling's port on `sibling`. On the other lcores, a single ring path (via_ring)
+  // takes ring_in and returns to ring_out.
+  std::vector<rte_ring*> to_worker;
+  std::vector<rte_ring*> from_worker;
+  Path* sibling = nullptr;
+  std::size_t self = 0;
+  bool via_ring = false;
+  rte_ring* ring_in = nullptr;
+  rte_ring* ring_out = nullptr;
 };
 
 struct alignas(64) LcoreState {
@@ -40,6 +54,8 @@ struct alignas(64) LcoreState {
   bool busy_poll = false;
   const std::atomic<bool>* stop = nullptr;
   FlowTable table;
+  std::unique_ptr<LcoreInspector> inspector;  // null: no filters
+  rte_mempool* pool = nullptr;                // for the resets a block sends
   std::vector<std::unique_ptr<Path>> paths;
   Counter polls{0}, idle_polls{0}, sleeps{0}, flows_created{0}, flows_evicted{0}, flows_expired{0},
       flows_live{0};
@@ -58,10 +74,19 @@ struct MempoolDeleter {
 
 // How a segment's packets reach lcores: spread over all of them by symmetric RSS, or the whole
 // segment (queue 0 of both ports) on one lcore when a port cannot have one RSS queue per lcore.
+// Such a whole segment is spread by software when there are fewer of them than lcores: its
+// owner hands each flow to the lcore the symmetric flow hash picks, through rings.
 struct SegmentPlacement {
   bool spread = false;
+  bool software = false;
   std::size_t owner = 0;  // index into options.lcores when !spread
 };
+
+// The lcore a flow belongs to under software spreading: high bits of the symmetric flow hash
+// (the low ones index the flow tables' buckets).
+inline std::size_t softwareLcore(uint64_t hash, std::size_t lcores) {
+  return static_cast<std::size_t>(hash >> 40) % lcores;
+}
 
 struct SegmentForwarder::State {
   ForwarderOptions options;
@@ -70,6 +95,7 @@ struct SegmentForwarder::State {
   std::vector<PortState> ports;
   std::unique_ptr<rte_mempool, MempoolDeleter> pool;
   std::vector<std::unique_ptr<LcoreState>> lcores;
+  std::vector<rte_ring*> rings;  // software spreading's hand-off rings, freed by stop()
   std::vector<unsigned> launched;
   std::atomic<bool> stop{false};
 };

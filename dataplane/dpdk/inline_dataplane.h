@@ -19,10 +19,13 @@ namespace vtps::dpdk {
 class InlineDataplane {
  public:
   // Errors: the plan's (cores, hugepages, ports; all reasons at once), EAL's, a segment port
-  // EAL did not probe, or the forwarder's.
+  // EAL did not probe, or the forwarder's. `inspection` carries the filter engine (none:
+  // bridging only) and the fallback listener; the fallback mode and the inspection budget
+  // come from the config (device.dataplane-fallback, device.dataplane-inspection-budget).
   static Result<std::unique_ptr<InlineDataplane>> start(const config::Config& config,
                                                         const HostFacts& host,
-                                                        const EalOptions& options = {});
+                                                        const EalOptions& options = {},
+                                                        InspectionOptions inspection = {});
   ~InlineDataplane();
   InlineDataplane(const InlineDataplane&) = delete;
   InlineDataplane& operator=(const InlineDataplane&) = delete;

@@ -1,5 +1,9 @@
 // The per-lcore poll loop: receive a burst, look every IP packet's flow up in the lcore's table,
-// send the burst out of the segment's other port, count per burst.
+// let the filters decide on the packets of inspected flows (flow_inspection.h), send what is
+// kept (and the resets of blocked flows) out of the segment's other port, count per burst.
+// Software spreading (segments without RSS, fewer than lcores): the owner hands other lcores
+// their flows through rings (handOff), they decide and return (ringBurst), the owner sends what
+// comes back (sendReturns); rings are single-producer, single-consumer, no lock.
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -9,6 +13,7 @@
 
 #include "dataplane/dpdk/forwarder_state.h"
 #include "dataplane/dpdk/packet_parser.h"
+#include "dataplane/dpdk/tcp_segment.h"
 
 namespace vtps::dpdk {
 namespace {
@@ -36,47 +41,119 @@ struct BurstTally {
   uint64_t bytes = 0, not_ip = 0, truncated = 0, in_profile = 0, created = 0;
 };
 
-void classify(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf* m, uint64_t now,
-              BurstTally& t) {
+PacketAction classify(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf* m, uint64_t now,
+                      BurstTally& t) {
   t.bytes += m->pkt_len;
   ParsedPacket p;
-  ParseOutcome outcome =
-      parsePacket(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), p);
+  const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+  uint16_t length = rte_pktmbuf_data_len(m);
+  ParseOutcome outcome = parsePacket(frame, length, p);
   if (outcome != ParseOutcome::kFlow) {
     ++(outcome == ParseOutcome::kNotIp ? t.not_ip : t.truncated);
-    return;
+    return PacketAction::kForward;
   }
   bool created = false;
   FlowEntry& e = lc.table.findOrInsert(p.key, flowHash(p.key), now, created);
   if (created) {
     ++t.created;
     e.in_profile = inProfile(segment, p);
+    if (lc.inspector) lc.inspector->flowCreated(e, p);
   }
   e.last_seen = now;
   ++e.packets[p.reversed];
   e.bytes[p.reversed] += m->pkt_len;
   t.in_profile += e.in_profile;
+  if (!lc.inspector) return PacketAction::kForward;
+  return lc.inspector->onPacket(e, p, frame, length, segment.name, segment.profile);
 }
 
-uint16_t forwardBurst(LcoreState& lc, Path& path) {
-  rte_mbuf* pkts[kBurst];
-  uint16_t n = rte_eth_rx_burst(path.rx_port, path.queue, pkts, kBurst);
-  if (n == 0) return 0;
+// A reset for the dropped frame (flow_inspection.h); null when the pool is empty.
+rte_mbuf* makeReset(rte_mempool* pool, const uint8_t* frame, const TcpSegment& seg,
+                    bool toward_sender) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool);
+  if (m == nullptr) return nullptr;
+  char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(seg.l3_offset + 40));
+  if (data == nullptr) {
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  buildTcpReset(frame, seg, toward_sender, reinterpret_cast<uint8_t*>(data));
+  return m;
+}
+
+uint16_t otherPort(const ForwarderSegment& s, uint16_t port) {
+  return port == s.ports[0] ? s.ports[1] : s.ports[0];
+}
+
+// What the flow table and the filters make of a burst: the kept packets, then the resets
+// toward the receivers, compacted to the front of pkts (at most one reset per dropped packet,
+// so they fit); the resets toward the senders in back. Each reset's mbuf port is the port it
+// counts as received on, like the packets' (software spreading routes by it).
+struct Decided {
+  uint16_t kept = 0;    // pkts[0, kept): to send on, resets toward the receivers last
+  uint16_t resets = 0;  // of them, resets
+  uint16_t n_back = 0;  // back[0, n_back): resets toward the senders
+};
+
+Decided decide(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf** pkts, uint16_t n,
+               rte_mbuf** back, BurstTally& t) {
   uint64_t now = rte_rdtsc();
-  BurstTally t;
   for (int i = 0; i < kPrefetchAhead && i < n; ++i)
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  rte_mbuf* dropped[kBurst];
+  rte_mbuf* ahead[kBurst];
+  uint16_t n_dropped = 0;
+  Decided d;
+  LcoreInspector* inspector = lc.inspector.get();
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
-    classify(lc, *path.segment, pkts[i], now, t);
+    rte_mbuf* m = pkts[i];
+    PacketAction action = classify(lc, segment, m, now, t);
+    if (action == PacketAction::kForward) {
+      pkts[d.kept++] = m;
+      continue;
+    }
+    dropped[n_dropped++] = m;
+    if (action != PacketAction::kDropAndReset) continue;
+    const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+    if (rte_mbuf* r = makeReset(lc.pool, frame, inspector->segment(), false)) {
+      r->port = m->port;
+      ahead[d.resets++] = r;
+    }
+    if (rte_mbuf* r = makeReset(lc.pool, frame, inspector->segment(), true)) {
+      r->port = otherPort(segment, m->port);
+      back[d.n_back++] = r;
+    }
   }
-  uint16_t sent = rte_eth_tx_burst(path.tx_port, path.queue, pkts, n);
-  if (sent < n) rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+  if (n_dropped != 0) rte_pktmbuf_free_bulk(dropped, n_dropped);
+  for (uint16_t i = 0; i < d.resets; ++i)
+    pkts[d.kept++] = ahead[i];
+  return d;
+}
+
+// Fail-closed fallback: the whole burst is dropped, uninspected.
+void dropBurst(LcoreState& lc, Path& path, rte_mbuf** pkts, uint16_t n) {
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < n; ++i)
+    bytes += pkts[i]->pkt_len;
+  rte_pktmbuf_free_bulk(pkts, n);
+  lc.inspector->countFallbackDrops(n);
+  bump(path.stats.rx_packets, n);
+  bump(path.stats.rx_bytes, bytes);
+}
+
+bool failClosed(const LcoreState& lc) {
+  return lc.inspector && lc.inspector->inFallback() &&
+         lc.inspector->fallbackMode() == FallbackMode::kFailClosed;
+}
+
+void countBurst(LcoreState& lc, Path& path, uint16_t n, uint16_t kept, uint16_t sent,
+                const BurstTally& t) {
   PathStats& s = path.stats;
   bump(s.rx_packets, n);
   bump(s.rx_bytes, t.bytes);
   bump(s.tx_packets, sent);
-  if (sent < n) bump(s.tx_dropped, n - sent);
+  if (sent < kept) bump(s.tx_dropped, kept - sent);
   if (t.not_ip) bump(s.not_ip, t.not_ip);
   if (t.truncated) bump(s.truncated, t.truncated);
   if (t.in_profile) bump(s.in_profile, t.in_profile);
@@ -86,7 +163,128 @@ uint16_t forwardBurst(LcoreState& lc, Path& path) {
     lc.flows_expired.store(lc.table.expirations(), std::memory_order_relaxed);
     lc.flows_live.store(lc.table.live(), std::memory_order_relaxed);
   }
+}
+
+// Software spreading, on the owner: the packets of flows the hash gives other lcores go into
+// their rings (marked with the port they came in by); the owner's own stay in pkts, compacted.
+// Returns how many stay. A full ring drops (counted as tx_dropped of the path).
+uint16_t handOff(Path& path, rte_mbuf** pkts, uint16_t n) {
+  std::size_t lcores = path.to_worker.size();
+  uint16_t own = 0;
+  uint16_t lost = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    m->port = path.rx_port;
+    ParsedPacket p;
+    std::size_t target = path.self;
+    if (parsePacket(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), p) ==
+        ParseOutcome::kFlow) {
+      target = softwareLcore(flowHash(p.key), lcores);
+    }
+    if (target == path.self) {
+      pkts[own++] = m;
+    } else if (rte_ring_sp_enqueue(path.to_worker[target], m) != 0) {
+      rte_pktmbuf_free(m);
+      ++lost;
+    }
+  }
+  if (lost != 0) bump(path.stats.tx_dropped, lost);
+  return own;
+}
+
+uint16_t forwardBurst(LcoreState& lc, Path& path) {
+  rte_mbuf* pkts[kBurst];
+  uint16_t n = rte_eth_rx_burst(path.rx_port, path.queue, pkts, kBurst);
+  if (n == 0) return 0;
+  if (failClosed(lc)) {
+    dropBurst(lc, path, pkts, n);
+    return n;
+  }
+  uint16_t own = n;
+  uint64_t handed_bytes = 0;
+  if (!path.to_worker.empty()) {
+    for (uint16_t i = 0; i < n; ++i)
+      handed_bytes += pkts[i]->pkt_len;
+    own = handOff(path, pkts, n);
+    for (uint16_t i = 0; i < own; ++i)
+      handed_bytes -= pkts[i]->pkt_len;
+  }
+  BurstTally t;
+  rte_mbuf* back[kBurst];
+  Decided d = decide(lc, *path.segment, pkts, own, back, t);
+  uint16_t sent = d.kept == 0 ? 0 : rte_eth_tx_burst(path.tx_port, path.queue, pkts, d.kept);
+  if (sent < d.kept) rte_pktmbuf_free_bulk(pkts + sent, d.kept - sent);
+  if (d.n_back != 0) {
+    // The reverse path of this segment uses the same queue of rx_port on this lcore.
+    uint16_t back_sent = rte_eth_tx_burst(path.rx_port, path.queue, back, d.n_back);
+    if (back_sent < d.n_back) rte_pktmbuf_free_bulk(back + back_sent, d.n_back - back_sent);
+    lc.inspector->countReset(back_sent);
+  }
+  // The resets toward the receiver went last in the burst.
+  uint16_t first_reset = static_cast<uint16_t>(d.kept - d.resets);
+  if (d.resets != 0 && sent > first_reset) lc.inspector->countReset(sent - first_reset);
+  t.bytes += handed_bytes;
+  countBurst(lc, path, n, d.kept, sent, t);
   return n;
+}
+
+// Software spreading, on another lcore: the owner's hand-off through this lcore's flow table
+// and filters, returned to the owner to send.
+uint16_t ringBurst(LcoreState& lc, Path& path) {
+  rte_mbuf* pkts[kBurst * 2];
+  unsigned n =
+      rte_ring_sc_dequeue_burst(path.ring_in, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+  if (n == 0) return 0;
+  auto count = static_cast<uint16_t>(n);
+  if (failClosed(lc)) {
+    dropBurst(lc, path, pkts, count);
+    return count;
+  }
+  BurstTally t;
+  rte_mbuf** back = pkts + kBurst;
+  Decided d = decide(lc, *path.segment, pkts, count, back, t);
+  unsigned sent =
+      rte_ring_sp_enqueue_burst(path.ring_out, reinterpret_cast<void**>(pkts), d.kept, nullptr);
+  if (sent < d.kept) rte_pktmbuf_free_bulk(pkts + sent, d.kept - sent);
+  unsigned back_sent =
+      rte_ring_sp_enqueue_burst(path.ring_out, reinterpret_cast<void**>(back), d.n_back, nullptr);
+  if (back_sent < d.n_back) rte_pktmbuf_free_bulk(back + back_sent, d.n_back - back_sent);
+  unsigned first_reset = d.kept - d.resets;  // the resets toward the receivers went last
+  if (lc.inspector)
+    lc.inspector->countReset(back_sent + (sent > first_reset ? sent - first_reset : 0));
+  countBurst(lc, path, count, static_cast<uint16_t>(d.kept + d.n_back),
+             static_cast<uint16_t>(sent + back_sent), t);
+  return count;
+}
+
+// Software spreading, on the owner: what the other lcores kept (and their resets) leaves by
+// the port other than the one each came in by, counted on the owner's path to that port.
+uint16_t sendReturns(Path& first) {
+  uint16_t total = 0;
+  for (rte_ring* ring : first.from_worker) {
+    if (ring == nullptr) continue;
+    rte_mbuf* pkts[kBurst];
+    unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+    if (n == 0) continue;
+    total = static_cast<uint16_t>(total + n);
+    rte_mbuf* out[2][kBurst];
+    uint16_t count[2] = {0, 0};
+    // In by the first path's rx port: out by its tx port; in by the other: out by the sibling's.
+    for (unsigned i = 0; i < n; ++i) {
+      int k = pkts[i]->port == first.rx_port ? 0 : 1;
+      out[k][count[k]++] = pkts[i];
+    }
+    Path* by[2] = {&first, first.sibling};
+    for (int k = 0; k < 2; ++k) {
+      if (count[k] == 0) continue;
+      Path& p = *by[k];
+      uint16_t sent = rte_eth_tx_burst(p.tx_port, p.queue, out[k], count[k]);
+      if (sent < count[k]) rte_pktmbuf_free_bulk(out[k] + sent, count[k] - sent);
+      bump(p.stats.tx_packets, sent);
+      if (sent < count[k]) bump(p.stats.tx_dropped, count[k] - sent);
+    }
+  }
+  return total;
 }
 
 }  // namespace
@@ -97,8 +295,15 @@ int runLcore(void* arg) {
   unsigned sleep_us = 0;
   while (!lc.stop->load(std::memory_order_relaxed)) {
     uint32_t received = 0;
-    for (const std::unique_ptr<Path>& path : lc.paths)
+    for (const std::unique_ptr<Path>& path : lc.paths) {
+      if (path->via_ring) {
+        received += ringBurst(lc, *path);
+        continue;
+      }
       received += forwardBurst(lc, *path);
+      if (!path->from_worker.empty()) received += sendReturns(*path);
+    }
+    if (lc.inspector) lc.inspector->tick(rte_rdtsc());
     bump(lc.polls, 1);
     if (received != 0) {
       idle_rounds = 0;

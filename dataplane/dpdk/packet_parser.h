@@ -22,6 +22,7 @@ struct ParsedPacket {
   uint32_t src4 = 0;      // IPv4 source and destination, host order (for segment CIDRs)
   uint32_t dst4 = 0;
   uint16_t vlan = 0;
+  uint16_t l3_offset = 0;  // where the IP header starts in the frame
 };
 
 // Everything below is inline: it runs for every packet on the lcores.
@@ -121,6 +122,7 @@ inline ParseOutcome parsePacket(const uint8_t* frame, std::size_t length, Parsed
     type = be16(p + 2);
     p += 4;
   }
+  out.l3_offset = static_cast<uint16_t>(p - frame);
   if (type == parser_detail::kEtherIpv4) return parser_detail::parseIpv4(p, end, out);
   if (type == parser_detail::kEtherIpv6) return parser_detail::parseIpv6(p, end, out);
   return ParseOutcome::kNotIp;

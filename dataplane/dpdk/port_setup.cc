@@ -124,11 +124,19 @@ Status setUpPorts(SegmentForwarder::State& s) {
     placement.spread = canSpread(s.ports[2 * k].port, o.lcores.size()) &&
                        canSpread(s.ports[2 * k + 1].port, o.lcores.size());
     if (!placement.spread) placement.owner = whole++ % o.lcores.size();
+    s.placements.push_back(placement);
+  }
+  // Fewer whole segments than lcores: each is spread by software over every lcore (with as many
+  // whole segments as lcores, dealing them out keeps every lcore busy without rings).
+  for (SegmentPlacement& placement : s.placements) {
+    if (!placement.spread && whole < o.lcores.size()) placement.software = true;
+  }
+  for (std::size_t k = 0; k < s.segments.size(); ++k) {
+    const SegmentPlacement& placement = s.placements[k];
     for (std::size_t i = 2 * k; i < 2 * k + 2; ++i) {
       s.ports[i].rss = placement.spread;
       s.ports[i].queues = placement.spread ? static_cast<uint16_t>(o.lcores.size()) : 1;
     }
-    s.placements.push_back(placement);
   }
   for (PortState& p : s.ports)
     VTPS_RETURN_IF_ERROR(configurePort(p, pool, o));

@@ -1,11 +1,15 @@
 #include "dataplane/dpdk/segment_forwarder.h"
 
 #include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 
 #include "dataplane/dpdk/forwarder_state.h"
@@ -38,7 +42,56 @@ Status checkInputs(const std::vector<ForwarderSegment>& segments, const Forwarde
   return Status::success();
 }
 
-void buildLcores(SegmentForwarder::State& s) {
+constexpr unsigned kSoftwareRingSize = 4096;
+
+// A single-producer, single-consumer hand-off ring of software spreading, owned by the state.
+Result<rte_ring*> makeRing(SegmentForwarder::State& s) {
+  static std::atomic<unsigned> next{0};
+  std::string name = "vtps_sw_" + std::to_string(next.fetch_add(1));
+  rte_ring* r = rte_ring_create(name.c_str(), kSoftwareRingSize, SOCKET_ID_ANY,
+                                RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (r == nullptr) {
+    return Error{"start segment forwarding: create the software spreading ring " + name + ": " +
+                 rte_strerror(rte_errno)};
+  }
+  s.rings.push_back(r);
+  return r;
+}
+
+// Software spreading of segment k: the owner's two port paths hand flows to the other lcores
+// and send what they return; every other lcore gets one ring path.
+Status wireSoftware(SegmentForwarder::State& s, std::size_t k,
+                    std::vector<std::unique_ptr<Path>*> owner_paths) {
+  std::size_t lcores = s.options.lcores.size();
+  std::size_t owner = s.placements[k].owner;
+  Path& first = **owner_paths[0];
+  Path& second = **owner_paths[1];
+  first.to_worker.assign(lcores, nullptr);
+  first.from_worker.assign(lcores, nullptr);
+  for (std::size_t i = 0; i < lcores; ++i) {
+    if (i == owner) continue;
+    Result<rte_ring*> in = makeRing(s);
+    if (!in.ok()) return in.error();
+    Result<rte_ring*> out = makeRing(s);
+    if (!out.ok()) return out.error();
+    first.to_worker[i] = *in;
+    first.from_worker[i] = *out;
+    auto path = std::make_unique<Path>();
+    path->rx_port = s.segments[k].ports[0];
+    path->tx_port = s.segments[k].ports[1];
+    path->segment = &s.segments[k];
+    path->via_ring = true;
+    path->ring_in = *in;
+    path->ring_out = *out;
+    s.lcores[i]->paths.push_back(std::move(path));
+  }
+  second.to_worker = first.to_worker;
+  first.sibling = &second;
+  first.self = second.self = owner;
+  return Status::success();
+}
+
+Status buildLcores(SegmentForwarder::State& s) {
   auto idle_cycles =
       static_cast<uint64_t>(s.options.flow_idle_timeout_s * static_cast<double>(rte_get_tsc_hz()));
   for (std::size_t i = 0; i < s.options.lcores.size(); ++i) {
@@ -46,6 +99,9 @@ void buildLcores(SegmentForwarder::State& s) {
     lc->lcore = s.options.lcores[i];
     lc->busy_poll = s.options.busy_poll;
     lc->stop = &s.stop;
+    lc->pool = s.pool.get();
+    if (s.options.inspection.engine)
+      lc->inspector = std::make_unique<LcoreInspector>(lc->lcore, s.options.inspection);
     for (std::size_t k = 0; k < s.segments.size(); ++k) {
       const ForwarderSegment& seg = s.segments[k];
       const SegmentPlacement& placement = s.placements[k];
@@ -62,6 +118,26 @@ void buildLcores(SegmentForwarder::State& s) {
     lc->flows_live.store(0);
     s.lcores.push_back(std::move(lc));
   }
+  for (std::size_t k = 0; k < s.segments.size(); ++k) {
+    if (!s.placements[k].software) continue;
+    std::vector<std::unique_ptr<Path>*> owner_paths;
+    for (std::unique_ptr<Path>& p : s.lcores[s.placements[k].owner]->paths) {
+      if (p->segment == &s.segments[k] && !p->via_ring) owner_paths.push_back(&p);
+    }
+    VTPS_RETURN_IF_ERROR(wireSoftware(s, k, std::move(owner_paths)));
+  }
+  return Status::success();
+}
+
+// After the lcores stopped: what is still in the hand-off rings goes back to the pool.
+void freeRings(SegmentForwarder::State& s) {
+  for (rte_ring* r : s.rings) {
+    void* m = nullptr;
+    while (rte_ring_sc_dequeue(r, &m) == 0)
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(r);
+  }
+  s.rings.clear();
 }
 
 PathCounters readPath(const Path& p) {
@@ -69,7 +145,7 @@ PathCounters readPath(const Path& p) {
   const PathStats& s = p.stats;
   return {p.segment->name,   p.rx_port,        p.tx_port,         p.queue,
           get(s.rx_packets), get(s.rx_bytes),  get(s.tx_packets), get(s.tx_dropped),
-          get(s.not_ip),     get(s.truncated), get(s.in_profile)};
+          get(s.not_ip),     get(s.truncated), get(s.in_profile), p.via_ring};
 }
 
 PortCounters readPort(const PortState& p) {
@@ -99,6 +175,10 @@ PortCounters readPort(const PortState& p) {
 Result<std::unique_ptr<SegmentForwarder>> SegmentForwarder::start(
     std::vector<ForwarderSegment> segments, ForwarderOptions options) {
   VTPS_RETURN_IF_ERROR(checkInputs(segments, options));
+  options.inspection.cycles = [] { return rte_rdtsc(); };
+  options.inspection.cycles_per_second = rte_get_tsc_hz();
+  if (options.inspection.budget <= 0 || options.inspection.budget > 1)
+    return Error{"start segment forwarding: the inspection budget must be in (0, 1]"};
   auto state = std::make_unique<State>();
   state->options = std::move(options);
   state->segments = std::move(segments);
@@ -110,7 +190,7 @@ Result<std::unique_ptr<SegmentForwarder>> SegmentForwarder::start(
   State& s = *forwarder->state_;
   if (Status st = setUpPorts(s); !st.ok())
     return Error{"start segment forwarding: " + st.message()};
-  buildLcores(s);
+  VTPS_RETURN_IF_ERROR(buildLcores(s));
   for (const std::unique_ptr<LcoreState>& lc : s.lcores) {
     if (lc->paths.empty()) continue;  // more lcores than whole segments: nothing to poll
     int rc = rte_eal_remote_launch(runLcore, lc.get(), lc->lcore);
@@ -135,12 +215,16 @@ void SegmentForwarder::stop() {
   for (unsigned lcore : state_->launched)
     rte_eal_wait_lcore(lcore);
   state_->launched.clear();
+  freeRings(*state_);
   tearDownPorts(*state_);
 }
 
 ForwarderSnapshot SegmentForwarder::snapshot() const {
   ForwarderSnapshot out;
   out.busy_poll = state_->options.busy_poll;
+  out.inspecting = state_->options.inspection.engine != nullptr;
+  out.fallback = state_->options.inspection.fallback;
+  out.inspection_budget = state_->options.inspection.budget;
   for (const PortState& p : state_->ports)
     out.ports.push_back(readPort(p));
   auto get = [](const Counter& c) { return c.load(std::memory_order_relaxed); };
@@ -155,6 +239,10 @@ ForwarderSnapshot SegmentForwarder::snapshot() const {
     c.flows_expired = get(lc->flows_expired);
     c.flows_live = get(lc->flows_live);
     c.flow_capacity = lc->table.capacity();
+    if (lc->inspector) {
+      c.inspecting = true;
+      c.inspection = lc->inspector->counters();
+    }
     for (const std::unique_ptr<Path>& p : lc->paths)
       c.paths.push_back(readPath(*p));
     out.lcores.push_back(std::move(c));

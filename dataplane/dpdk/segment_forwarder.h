@@ -1,7 +1,9 @@
 // Segment forwarding on DPDK lcores: every segment is a pair of ports bridged both ways. When
 // both ports can give every lcore an RSS queue, worker lcore i owns queue i of both (symmetric
 // RSS sends a flow's two directions to the same queue index); otherwise (virtio without RSS,
-// net_af_packet, net_ring) the whole segment runs on one lcore, segments dealt round-robin.
+// net_af_packet, net_ring) one lcore polls the segment's ports, segments dealt round-robin, and
+// when there are fewer such segments than lcores that owner spreads its flows over every lcore
+// by the symmetric flow hash, through rings (lcore_loop.cc, "software spreading").
 // Each lcore has its own flow table and counters; nothing is shared or locked on the packet
 // path and nothing is allocated per packet. Performance mode busy-polls; standard
 // mode sleeps adaptively (1 us doubling to 500 us) once the ports have been idle for a while.
@@ -17,6 +19,7 @@
 
 #include "appliance/config/config.h"
 #include "crypto/result.h"
+#include "dataplane/dpdk/flow_inspection.h"
 
 namespace vtps::dpdk {
 
@@ -28,6 +31,7 @@ struct ForwarderSegment {
   std::vector<int> vlans;
   std::vector<config::Cidr4> sources;
   std::vector<config::Cidr4> destinations;
+  std::string profile;  // the profile whose filters inspect the covered flows ("" = default)
 };
 
 struct ForwarderOptions {
@@ -37,6 +41,9 @@ struct ForwarderOptions {
   double flow_idle_timeout_s = 300;
   uint16_t rx_descriptors = 1024;
   uint16_t tx_descriptors = 1024;
+  // The filters on cleartext flows and the layer-2 fallback (flow_inspection.h); no engine:
+  // bridging only. `cycles` and `cycles_per_second` are set by start() (the TSC).
+  InspectionOptions inspection = {};
 };
 
 // One direction of one segment on one lcore (rx port queue -> tx port queue).
@@ -52,6 +59,10 @@ struct PathCounters {
   uint64_t not_ip = 0;      // bridged without a flow (ARP, LLDP, ...)
   uint64_t truncated = 0;   // bridged without a flow: headers cut short
   uint64_t in_profile = 0;  // packets of flows the segment's VLAN/CIDR map covers
+  // Software spreading: this lcore's share of a segment whose ports have no RSS, handed to it
+  // by the segment's owner lcore through a ring (both directions; rx and tx are the ring's, and
+  // the owner's port paths count the same packets on the ports).
+  bool via_ring = false;
 };
 
 struct LcoreCounters {
@@ -64,6 +75,8 @@ struct LcoreCounters {
   uint64_t flows_expired = 0;  // an idle flow's slot was reused
   uint64_t flows_live = 0;
   uint64_t flow_capacity = 0;
+  bool inspecting = false;  // the lcore runs the filters (zero counters below otherwise)
+  InspectionCounters inspection;
   std::vector<PathCounters> paths;
 };
 
@@ -84,6 +97,9 @@ struct PortCounters {
 
 struct ForwarderSnapshot {
   bool busy_poll = false;
+  bool inspecting = false;
+  FallbackMode fallback = FallbackMode::kFailOpen;
+  double inspection_budget = 0;
   std::vector<PortCounters> ports;
   std::vector<LcoreCounters> lcores;
 };

@@ -95,10 +95,12 @@ FlowInfo FilterInspectorFactory::flowInfo(const proxy::SessionContext& s) {
   f.tuple.client_port = s.client_port;
   f.tuple.server_ip = parseIpv4(s.server_address).value_or(0);
   f.tuple.server_port = s.server_port;
-  // The proxy creates inspectors for the sessions it decrypted (proxy_engine.h).
-  f.decrypted = true;
-  f.tls = true;
-  f.http = s.service == config::DecryptedService::kHttp;
+  // The proxy creates inspectors for the sessions it decrypted and for the plain sessions of
+  // cleartext inspection tuples (proxy_engine.h); the latter are parsed as HTTP when the client's
+  // first bytes are a request.
+  f.decrypted = !s.cleartext;
+  f.tls = !s.cleartext;
+  f.http = !s.cleartext && s.service == config::DecryptedService::kHttp;
   f.sni = s.sni;
   return f;
 }

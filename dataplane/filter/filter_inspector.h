@@ -94,7 +94,7 @@ class FilterInspectorFactory final : public proxy::InspectorFactory {
   bool bypasses(const proxy::SessionContext& session) const;
   std::string bypassRule(const proxy::SessionContext& session) const override;
 
-  // The pipeline's view of a proxied, decrypted session.
+  // The pipeline's view of a proxied session: decrypted, or cleartext (SessionContext::cleartext).
   static FlowInfo flowInfo(const proxy::SessionContext& session);
 
  private:

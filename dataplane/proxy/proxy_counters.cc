@@ -152,7 +152,7 @@ constexpr CounterInfo kCounterInfo[] = {
      "(it rejected the minted leaf)"},
     // npTcpProxyStats: the TCP legs the kernel handed over and the proxy opened.
     {Ctr::kTcpAccepted, G::kTcpProxy, "tcpAccepted",
-     "TCP connections accepted from the TPROXY listener (matching SSL tuples)"},
+     "TCP connections accepted from the TPROXY listener (SSL and cleartext tuples)"},
     {Ctr::kTcpAcceptErrors, G::kTcpProxy, "tcpAcceptErrors",
      "accept() failures other than EAGAIN (descriptor or memory limits)"},
     {Ctr::kTcpActive, G::kTcpProxy, "tcpActive", "client connections open now", true},
@@ -173,6 +173,22 @@ constexpr CounterInfo kCounterInfo[] = {
      "TCP resets sent to clients for blocked sessions (the client proxy's tcp-reset option)"},
     {Ctr::kTcpResetsReceived, G::kTcpProxy, "tcpResetsReceived",
      "connections a peer (client or server) reset"},
+    // Sessions of cleartext inspection tuples (filters.cleartext-inspection); the tcp* counters
+    // above count their legs and bytes too.
+    {Ctr::kCleartextSessions, G::kTcpProxy, "cleartextSessions",
+     "connections accepted on cleartext inspection tuples"},
+    {Ctr::kCleartextSessionsActive, G::kTcpProxy, "cleartextSessionsActive",
+     "cleartext sessions open now", true},
+    {Ctr::kCleartextInspected, G::kTcpProxy, "cleartextInspected",
+     "cleartext sessions relayed through the filters"},
+    {Ctr::kCleartextNotInspected, G::kTcpProxy, "cleartextNotInspected",
+     "cleartext sessions spliced without inspection (inspection bypass rule)"},
+    {Ctr::kCleartextBlocked, G::kTcpProxy, "cleartextBlocked",
+     "cleartext sessions blocked (by the filters, or the server connect failed)"},
+    {Ctr::kCleartextBytesClientToServer, G::kTcpProxy, "cleartextBytesClientToServer",
+     "payload bytes of cleartext sessions delivered to servers"},
+    {Ctr::kCleartextBytesServerToClient, G::kTcpProxy, "cleartextBytesServerToClient",
+     "payload bytes of cleartext sessions delivered to clients"},
 };
 static_assert(std::size(kCounterInfo) == static_cast<size_t>(Ctr::kCount),
               "every counter has one kCounterInfo entry");

@@ -107,6 +107,13 @@ enum class Ctr : uint16_t {
   kTcpResetsToServer,
   kTcpResetsToClient,
   kTcpResetsReceived,
+  kCleartextSessions,
+  kCleartextSessionsActive,
+  kCleartextInspected,
+  kCleartextNotInspected,
+  kCleartextBlocked,
+  kCleartextBytesClientToServer,
+  kCleartextBytesServerToClient,
   kCount,
 };
 

@@ -11,6 +11,7 @@
 #include "dataplane/proxy/proxy_counters.h"
 #include "dataplane/proxy/runtime_snapshot.h"
 #include "dataplane/proxy/tproxy_rules.h"
+#include "dataplane/proxy/tproxy_tuples.h"
 #include "dataplane/proxy/transparent_listener.h"
 #include "dataplane/proxy/worker.h"
 
@@ -65,36 +66,6 @@ bool hasClientPolicies(const config::Config& config) {
     if (!profile.ssl_client_policies.empty()) return true;
   }
   return false;
-}
-
-std::vector<TproxyTuple> tuplesOf(const config::Config& config, const EngineOptions& options,
-                                  uint16_t port) {
-  std::vector<TproxyTuple> tuples;
-  if (config.device.ssl_inspection.server) {
-    for (const config::ServerProxy& proxy : config.server_proxies) {
-      for (const config::Cidr4& destination : proxy.destinations) {
-        for (const config::PortRange& ports : proxy.detection_ports) {
-          tuples.push_back(TproxyTuple{destination.address, destination.prefix, ports.first,
-                                       ports.last, port, options.fwmark});
-        }
-      }
-    }
-  }
-  if (!config.device.ssl_inspection.client) return tuples;
-  // Client proxies take their detection ports to any destination; only proxies that a client
-  // policy uses divert traffic.
-  for (const config::ClientProxy& proxy : config.client_proxies) {
-    bool used = false;
-    for (const config::Profile& profile : config.profiles) {
-      for (const config::SslClientPolicy& policy : profile.ssl_client_policies)
-        used = used || policy.client_proxy == proxy.name;
-    }
-    if (!used) continue;
-    for (const config::PortRange& ports : proxy.detection_ports) {
-      tuples.push_back(TproxyTuple{0, 0, ports.first, ports.last, port, options.fwmark});
-    }
-  }
-  return tuples;
 }
 
 class ProxyEngineImpl final : public ProxyEngine {
@@ -177,7 +148,7 @@ Status ProxyEngineImpl::start(std::shared_ptr<const config::Config> config, Even
   port_ = port;
   if (options_.install_rules) {
     Result<TproxyRules> rules =
-        TproxyRules::install(rulesSettings(), tuplesOf(*config, options_, port_));
+        TproxyRules::install(rulesSettings(), tproxyTuplesOf(*config, port_, options_.fwmark));
     if (!rules) return rules.error();
     rules_.emplace(std::move(*rules));
   }
@@ -203,7 +174,8 @@ Status ProxyEngineImpl::apply(std::shared_ptr<const config::Config> config) {
   Result<std::shared_ptr<const RuntimeSnapshot>> snapshot =
       RuntimeSnapshot::build(config, keystore_, *services);
   if (!snapshot) return snapshot.error();
-  if (rules_) VTPS_RETURN_IF_ERROR(rules_->replace(tuplesOf(*config, options_, port_)));
+  if (rules_)
+    VTPS_RETURN_IF_ERROR(rules_->replace(tproxyTuplesOf(*config, port_, options_.fwmark)));
   commitServices(*services, *config);
   snapshot_ = std::move(*snapshot);
   for (auto& worker : workers_)

@@ -1,8 +1,10 @@
 // The proxy engine: pinned workers, each an edge-triggered epoll loop with its own SO_REUSEPORT +
 // IP_TRANSPARENT listener, that take the SSL tuples the kernel (nftables TPROXY) hands them,
-// decide per session (decrypt / not decrypt / block / bypass), and relay. The control thread
-// (vtpsd) owns the engine: it publishes immutable snapshots, reads counters and live sessions,
-// and receives one record per closed session through the EventSink.
+// decide per session (decrypt / not decrypt / block / bypass), and relay. The cleartext
+// inspection tuples (filters.cleartext-inspection) come the same way and are relayed in clear
+// through the inspector. The control thread (vtpsd) owns the engine: it publishes immutable
+// snapshots, reads counters and live sessions, and receives one record per closed SSL session
+// through the EventSink.
 //
 // Threading: every public method is called from the control thread. Workers share nothing
 // mutable with each other; the control thread talks to a worker through its command queue
@@ -57,6 +59,9 @@ struct SessionContext {
   std::string server_address;
   uint16_t server_port = 0;
   std::string sni;
+  // A plain TCP session of a cleartext inspection tuple (filters.cleartext-inspection): not TLS,
+  // relayed in clear. `proxy` is then the tuple's name, `profile` its profile (may be empty).
+  bool cleartext = false;
 };
 
 // Receives each direction's cleartext, in order, before it is re-encrypted. Called on the worker
@@ -78,7 +83,8 @@ class Inspector {
   virtual bool resetRequested() const { return false; }
 };
 
-// Creates one inspector per decrypted session. Thread-safe: called from every worker.
+// Creates one inspector per decrypted session, and per session of a cleartext inspection tuple
+// (SessionContext::cleartext). Thread-safe: called from every worker.
 class InspectorFactory {
  public:
   virtual ~InspectorFactory() = default;
@@ -100,6 +106,7 @@ struct SessionRecord {
   std::string reason;  // why this decision ("source exception", "policy disabled", ...)
   std::string client_version, client_cipher;  // negotiated with the client (IANA names)
   std::string server_version, server_cipher;  // negotiated with the server
+  bool server_resumed = false;  // the server leg resumed a kept session (no certificate sent)
   uint64_t bytes_client_to_server = 0;
   uint64_t bytes_server_to_client = 0;
   bool logging_enabled = false;  // the proxy's "logging" option

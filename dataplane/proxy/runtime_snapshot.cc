@@ -153,6 +153,20 @@ const ServerPolicyMatch* RuntimeSnapshot::matchServer(uint32_t destination, uint
   return nullptr;
 }
 
+const config::CleartextTuple* RuntimeSnapshot::matchCleartext(uint32_t destination,
+                                                              uint16_t port) const {
+  for (const config::CleartextTuple& t : config_->filters.cleartext_inspection) {
+    bool port_ok = false;
+    for (const config::PortRange& r : t.ports)
+      port_ok = port_ok || r.contains(port);
+    if (!port_ok) continue;
+    for (const config::Cidr4& d : t.destinations) {
+      if (d.contains(destination)) return &t;
+    }
+  }
+  return nullptr;
+}
+
 const config::Cidr4* RuntimeSnapshot::sourceException(const config::SslServerPolicy& policy,
                                                       uint32_t client) {
   return covering(policy.source_exceptions, client);

@@ -108,6 +108,10 @@ class RuntimeSnapshot {
   // profile, in config order, with a client policy whose client proxy's detection ports cover
   // it. nullptr when none does.
   const ClientPolicyMatch* matchClient(uint16_t port) const;
+  // The cleartext inspection tuple (filters.cleartext-inspection) covering `destination`:`port`
+  // (host order): the first in config order. nullptr when none does. Validation keeps these
+  // apart from the SSL tuples, so the destination alone tells a plain session from an SSL one.
+  const config::CleartextTuple* matchCleartext(uint32_t destination, uint16_t port) const;
   // The entry of `list` (never-decrypt, always-decrypt) covering `client`, or nullptr.
   static const config::Cidr4* covering(const std::vector<config::Cidr4>& list, uint32_t client);
 

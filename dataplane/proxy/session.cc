@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "dataplane/proxy/plain_relay.h"
 #include "dataplane/proxy/splice_relay.h"
 #include "dataplane/proxy/tls_session.h"
 #include "dataplane/proxy/trace.h"
@@ -59,11 +60,15 @@ void Session::start() {
   WorkerCounters& c = worker_.counters();
   c.add(Ctr::kTcpAccepted);
   c.add(Ctr::kTcpActive);
-  c.add(Ctr::kSessionsActive);
+  // Validation keeps cleartext tuples apart from SSL tuples: the destination tells them apart.
+  cleartext_ = snapshot_->matchCleartext(destination_.address, destination_.port);
+  if (cleartext_ != nullptr) c.add(Ctr::kCleartextSessions);
+  c.add(cleartext_ != nullptr ? Ctr::kCleartextSessionsActive : Ctr::kSessionsActive);
   if (!registerLeg(client_, client_handler_)) {
     fail(Ctr::kCount, fmt::format("epoll_ctl: {}", strerror(errno)));
     return;
   }
+  if (cleartext_ != nullptr) return startPlain();
   setDeadlineIn(worker_.shared().options.hello_timeout_ms);
   traceSession(TraceFlag::kInitiation, TraceLevel::kBrief, record_.context,
                [] { return std::string("accepted"); });
@@ -93,6 +98,8 @@ void Session::advance() {
       return pumpTls();
     case State::kSplice:
       return pumpSplice();
+    case State::kPlainRelay:
+      return pumpPlain();
     case State::kClosed:
       return;
   }
@@ -116,6 +123,9 @@ void Session::onDeadline() {
       // The inspector's rate limit is over: relay what waited.
       throttled_ = false;
       return pumpTls();
+    case State::kPlainRelay:
+      throttled_ = false;
+      return pumpPlain();
     default:
       return;
   }
@@ -176,6 +186,7 @@ void Session::decide() {
 }
 
 bool Session::tcpReset() const {
+  if (cleartext_ != nullptr) return cleartext_->tcp_reset;
   return match_ != nullptr ? match_->proxy->config->tcp_reset
                            : client_match_->proxy->config->tcp_reset;
 }
@@ -281,6 +292,7 @@ void Session::finishConnect() {
   traceSession(TraceFlag::kProxy, TraceLevel::kDetail, record_.context,
                [&] { return "upstream connected to " + destination_.str(); });
   if (plan_ == Plan::kSplice) return startSplice();
+  if (plan_ == Plan::kPlain) return startPlainRelay();
   startServerHandshake();
 }
 
@@ -322,12 +334,23 @@ void Session::countBytes(uint64_t up_before, uint64_t down_before) {
   if (record_.bytes_server_to_client != down_before) {
     c.add(Ctr::kTcpBytesServerToClient, record_.bytes_server_to_client - down_before);
   }
+  if (cleartext_ == nullptr) return;
+  c.add(Ctr::kCleartextBytesClientToServer, record_.bytes_client_to_server - up_before);
+  c.add(Ctr::kCleartextBytesServerToClient, record_.bytes_server_to_client - down_before);
 }
 
 void Session::countDecision() {
   static constexpr Ctr kByDecision[] = {Ctr::kDecrypted, Ctr::kDecryptedNotInspected,
                                         Ctr::kNotDecrypted, Ctr::kBypassed, Ctr::kBlocked};
-  worker_.counters().add(kByDecision[static_cast<size_t>(record_.decision)]);
+  if (cleartext_ != nullptr) {
+    // Not an SSL decision: blocked, relayed through the inspector, or spliced uninspected.
+    const bool blocked = record_.decision == Decision::kBlocked;
+    worker_.counters().add(blocked      ? Ctr::kCleartextBlocked
+                           : inspector_ ? Ctr::kCleartextInspected
+                                        : Ctr::kCleartextNotInspected);
+  } else {
+    worker_.counters().add(kByDecision[static_cast<size_t>(record_.decision)]);
+  }
   traceSession(TraceFlag::kProxy, TraceLevel::kBrief, record_.context, [&] {
     return fmt::format("decision {} (proxy \"{}\", policy \"{}\"{}{})", toString(record_.decision),
                        record_.context.proxy, record_.context.policy,
@@ -376,7 +399,7 @@ void Session::close(Close how) {
   client_.fd.reset();
   server_.fd.reset();
   c.sub(Ctr::kTcpActive);
-  c.sub(Ctr::kSessionsActive);
+  c.sub(cleartext_ != nullptr ? Ctr::kCleartextSessionsActive : Ctr::kSessionsActive);
   c.add(Ctr::kTcpClosed);
   record_.duration_s = static_cast<double>(worker_.nowMs() - start_mono_ms_) / 1000.0;
   traceSession(TraceFlag::kTermination, TraceLevel::kBrief, record_.context, [&] {
@@ -389,7 +412,9 @@ void Session::close(Close how) {
     return fmt::format("client leg {} {}, server leg {} {}", record_.client_version,
                        record_.client_cipher, record_.server_version, record_.server_cipher);
   });
-  shared.sink->sessionClosed(record_);
+  // The SSL inspection log and the session metrics are about SSL sessions; what the filters did
+  // to a cleartext session is in the block and alert logs.
+  if (cleartext_ == nullptr) shared.sink->sessionClosed(record_);
   worker_.retire(*this);
 }
 

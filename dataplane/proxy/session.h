@@ -12,6 +12,12 @@
 //   -> close: counters, one SessionRecord (and for failed client policy handshakes with an SNI
 //      one FailedConnectionRecord) to the EventSink.
 //
+// A connection to a cleartext inspection tuple (filters.cleartext-inspection) skips the hello:
+//   accept -> inspection bypass rule? splice : inspector (open verdict may block) -> connect
+//   upstream transparently -> relay plain bytes through the inspector (session_plain.cc)
+//   -> close: counters only (the SSL inspection log is for SSL sessions; the filters log blocks
+//      and alerts).
+//
 // A session lives on one worker thread and keeps the snapshot it started with, so a config
 // apply never changes it midway. Every step is non-blocking; epoll edges drive advance().
 #pragma once
@@ -32,6 +38,7 @@
 
 namespace vtps::proxy {
 
+class PlainRelay;
 class SpliceRelay;
 class TlsSession;
 
@@ -50,6 +57,8 @@ class Session {
   void abort(std::string_view reason);
   LiveSession live() const;
   bool closed() const { return state_ == State::kClosed; }
+  // A session of a cleartext inspection tuple (not TLS).
+  bool cleartext() const { return cleartext_ != nullptr; }
   int64_t deadlineMs() const { return deadline_ms_; }
 
  private:
@@ -61,9 +70,10 @@ class Session {
     kClientHandshake,  // TLS with the client (decrypt only)
     kTlsRelay,
     kSplice,
+    kPlainRelay,  // cleartext inspection tuple: plain bytes through the inspector
     kClosed,
   };
-  enum class Plan { kSplice, kDecrypt };
+  enum class Plan { kSplice, kDecrypt, kPlain };
   // How the sockets are closed.
   enum class Close { kGraceful, kResetServer, kResetClient, kResetBoth };
   // A client policy's answer for one host name.
@@ -108,6 +118,11 @@ class Session {
   // An inspection bypass rule covers the session: splices it (not decrypted) and returns true.
   bool bypassedByFilters();
 
+  // cleartext path (session_plain.cc).
+  void startPlain();
+  void startPlainRelay();
+  void pumpPlain();
+
   // client policy path (session_client.cc).
   void decideClient();
   DomainVerdict domainVerdict(std::string_view host);
@@ -141,8 +156,9 @@ class Session {
 
   Worker& worker_;
   std::shared_ptr<const RuntimeSnapshot> snapshot_;
-  const ServerPolicyMatch* match_ = nullptr;         // owned by snapshot_
-  const ClientPolicyMatch* client_match_ = nullptr;  // owned by snapshot_
+  const ServerPolicyMatch* match_ = nullptr;           // owned by snapshot_
+  const ClientPolicyMatch* client_match_ = nullptr;    // owned by snapshot_
+  const config::CleartextTuple* cleartext_ = nullptr;  // owned by snapshot_
   Leg client_;
   Leg server_;
   LegHandler client_handler_;
@@ -164,6 +180,7 @@ class Session {
   SessionRecord record_;
   std::unique_ptr<SpliceRelay> splice_;
   std::unique_ptr<TlsSession> tls_;
+  std::unique_ptr<PlainRelay> plain_;
   std::unique_ptr<Inspector> inspector_;
 };
 

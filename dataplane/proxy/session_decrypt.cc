@@ -1,9 +1,11 @@
-// Session: the decrypt path (server handshake, client handshake, cleartext relay, block).
+// Session: the decrypt path (server handshake, client handshake, cleartext relay), and the block
+// by an inspector that decrypted and cleartext sessions share.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 
+#include "dataplane/proxy/plain_relay.h"
 #include "dataplane/proxy/session.h"
 #include "dataplane/proxy/tls_session.h"
 #include "dataplane/proxy/trace.h"
@@ -60,6 +62,12 @@ void Session::startServerHandshake() {
   // no ALPN makes the server leg offer none.
   params.sni = record_.context.sni;
   params.alpn = offered_alpn_;
+  // Resume the origin's session for this address and SNI when the worker kept one. Client
+  // inspection keeps only sessions whose chain verified clean, so a resumed session never hides
+  // a finding the policy would act on.
+  params.resume_key =
+      record_.context.server_address + ":" + std::to_string(record_.context.server_port);
+  params.resume_only_trusted = client_match_ != nullptr;
   Result<std::unique_ptr<TlsSession>> tls = TlsSession::create(upstream, params, server_.fd.get());
   if (!tls) return fail(Ctr::kCount, tls.message());
   tls_ = std::move(*tls);
@@ -86,6 +94,7 @@ void Session::driveServerHandshake() {
   }
   record_.server_version = tls_->serverVersion();
   record_.server_cipher = tls_->serverCipher();
+  record_.server_resumed = tls_->serverResumed();
   countNegotiated(c, kServerSide, record_.server_version, record_.server_cipher);
   if (tls_->serverRequestedCertificate()) c.add(Ctr::kServerCertificateRequests);
   if (client_match_ != nullptr) return onUpstreamCertificate();
@@ -198,7 +207,7 @@ void Session::pumpTls() {
 
 void Session::blockByInspector() {
   WorkerCounters& c = worker_.counters();
-  c.add(Ctr::kBlockedByInspector);
+  if (cleartext_ == nullptr) c.add(Ctr::kBlockedByInspector);
   record_.decision = Decision::kBlocked;
   const std::string why = inspector_ ? inspector_->reason() : std::string();
   record_.reason =
@@ -206,13 +215,21 @@ void Session::blockByInspector() {
   countDecision();
   // A block page (quarantine redirect) goes to the client before the session closes.
   if (inspector_ && tls_) tls_->sendToClient(inspector_->clientResponse());
+  if (inspector_ && cleartext_ != nullptr)
+    PlainRelay::sendToClient(client_, inspector_->clientResponse());
   if (inspector_ && inspector_->resetRequested()) {
     c.add(Ctr::kTcpResetsToServer);
     c.add(Ctr::kTcpResetsToClient);
     return close(Close::kResetBoth);
   }
   if (!tcpReset()) return close(Close::kGraceful);
-  // The server proxy's option resets the server, the client proxy's the client.
+  // The server proxy's option resets the server, the client proxy's the client; a cleartext
+  // tuple's resets both legs.
+  if (cleartext_ != nullptr) {
+    c.add(Ctr::kTcpResetsToServer);
+    c.add(Ctr::kTcpResetsToClient);
+    return close(Close::kResetBoth);
+  }
   if (match_ != nullptr) {
     c.add(Ctr::kTcpResetsToServer);
     return close(Close::kResetServer);

@@ -167,6 +167,9 @@ std::string TlsSession::serverVersion() const {
 std::string TlsSession::serverCipher() const {
   return std::string(tls::negotiatedCipherName(server_.get()));
 }
+bool TlsSession::serverResumed() const {
+  return SSL_session_reused(server_.get()) == 1;
+}
 std::string_view TlsSession::serverAlpn() const {
   return tls::negotiatedAlpn(server_.get());
 }
@@ -196,16 +199,7 @@ TlsSession::FlowResult TlsSession::writeOut(Flow& flow, Leg& to, const uint8_t* 
     error = std::string("write to ") + sideName(flow.to) + ": " + describeIoFailure(e);
     return FlowResult::kError;
   }
-  const uint8_t* begin = flow.pending.data();
-  if (size == 0) {
-    flow.pending.clear();
-    flow.pending_offset = 0;
-  } else if (data >= begin && data < begin + flow.pending.size()) {
-    flow.pending_offset = static_cast<size_t>(data - begin);
-  } else {
-    flow.pending.assign(data, data + size);
-    flow.pending_offset = 0;
-  }
+  flow.pending.keep(data, size);
   return FlowResult::kOk;
 }
 
@@ -213,10 +207,9 @@ TlsSession::FlowResult TlsSession::pumpFlow(Flow& flow, Leg& from, Leg& to, Insp
                                             std::span<uint8_t> scratch, uint64_t& delivered,
                                             std::string& error) {
   for (;;) {
-    if (flow.pending_offset < flow.pending.size()) {
+    if (!flow.pending.empty()) {
       if (!(flow.write_wants_read ? to.readable : to.writable)) return FlowResult::kOk;
-      FlowResult r = writeOut(flow, to, flow.pending.data() + flow.pending_offset,
-                              flow.pending.size() - flow.pending_offset, delivered, error);
+      FlowResult r = writeOut(flow, to, flow.pending.data(), flow.pending.size(), delivered, error);
       if (r != FlowResult::kOk || !flow.pending.empty()) return r;
     }
     if (flow.eof) {

@@ -66,6 +66,7 @@ class TlsSession {
   std::string clientCipher() const;
   std::string serverVersion() const;
   std::string serverCipher() const;
+  bool serverResumed() const;  // the server leg resumed a kept session
   std::string_view serverAlpn() const;
   std::string_view clientAlpn() const;
 
@@ -94,8 +95,7 @@ class TlsSession {
     SSL* from = nullptr;
     SSL* to = nullptr;
     Direction direction = Direction::kClientToServer;
-    std::vector<uint8_t> pending;  // cleartext read but not yet written
-    size_t pending_offset = 0;
+    PendingBytes pending;           // cleartext read but not yet written
     bool read_wants_write = false;  // last SSL_read on `from` returned WANT_WRITE
     bool write_wants_read = false;  // last SSL_write on `to` returned WANT_READ
     bool eof = false;               // `from` closed (close_notify or TCP FIN)

@@ -121,7 +121,8 @@ std::future<std::vector<LiveSession>> Worker::listSessions() {
     std::vector<LiveSession> live;
     live.reserve(sessions_.size());
     for (const auto& [ptr, session] : sessions_) {
-      if (session->closed()) continue;
+      // The live list is the SSL inspection view; cleartext sessions are not SSL sessions.
+      if (session->closed() || session->cleartext()) continue;
       live.push_back(session->live());
       live.back().worker = index_;
     }

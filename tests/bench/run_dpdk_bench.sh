@@ -2,6 +2,9 @@
 # DPDK segment forwarding per lcore (issue 8): dpdk-testpmd io and macswap forwarding and vtps's
 # segment forwarder (no rules) on the same kind of ports, one after the other in one run: two
 # loopback net_ring ports, 32 packets per port circulating (testpmd --tx-first), one lcore.
+# Then the filters: a pcap of TCP flows replayed from memory by net_pcap (infinite_rx) into
+# net_null (no-rx), testpmd io on those ports, and vtps without filters, with the filters and no
+# rules, and with 1,000 rules (dpdk_bench --rules; RULES overrides the list, default 0,1000).
 #   tests/bench/run_dpdk_bench.sh [SECONDS]   (default 5 per measurement; needs root for EAL)
 # BUILD_DIR (default: build-bench in the repository) is configured with Ninja in Release mode.
 # cycles/packet, for both: the forwarding lcore's on-CPU time (/proc/.../schedstat, so that time
@@ -26,11 +29,14 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'),
 
 # testpmd MODE: forwarding starts at once; its worker lcore's on-CPU time (schedstat) is read
 # just before SIGINT, and the packets from its exit statistics. Prints "CYCLES_PER_PACKET".
+# PORTS (default: two net_ring ports with --tx-first) may name other vdevs.
 testpmd() {
   local mode=$1 tp cpu_ns=0 t line busy mhz packets cpp mpps
+  local ports=${PORTS:---vdev net_ring0 --vdev net_ring1} first=${TX_FIRST---tx-first}
+  # shellcheck disable=SC2086
   dpdk-testpmd --lcores "0@$main_cpu,1@$worker_cpu" --no-huge -m 512 --no-shconf --no-pci \
-    --no-telemetry --log-level lib.eal:error --vdev net_ring0 --vdev net_ring1 -- \
-    --forward-mode="$mode" --tx-first --nb-cores=1 --record-core-cycles --stats-period 1000 \
+    --no-telemetry --log-level lib.eal:error $ports -- \
+    --forward-mode="$mode" $first --nb-cores=1 --record-core-cycles --stats-period 1000 \
     --total-num-mbufs 8192 </dev/null >"$log" 2>&1 &
   tp=$!
   sleep "$((seconds + 1))"
@@ -64,3 +70,18 @@ while read -r l; do
   awk -v f="$flows" -v c="$cpp" -v t="$tp_cpp" -v s="$swap_cpp" -v fmt="$fmt" \
     'BEGIN{printf fmt, f, c / t, c / s}'
 done < <(grep '^vtps segment forwarding' "$log")
+
+# The filters: testpmd io on net_pcap (the same flows, from memory) -> net_null, then vtps.
+pcap=$(mktemp --suffix=.pcap)
+trap 'rm -f "$log" "$pcap"' EXIT
+"$build/tests/bench/dpdk_bench" --write-flows-pcap "$pcap" >/dev/null
+pcap_cpp=$(PORTS="--vdev net_pcap0,rx_pcap=$pcap,infinite_rx=1 --vdev net_null0,no-rx=1" \
+  TX_FIRST="" testpmd io 2>&3)
+"$build/tests/bench/dpdk_bench" --seconds "$seconds" --cpus "$main_cpu,$worker_cpu" --flows "" \
+  --rules "${RULES:-0,1000}" | tee "$log"
+while read -r l; do
+  what=$(sed -E 's/^vtps segment with filters: (.*) packets=.*/\1/' <<<"$l")
+  cpp=$(sed -E 's/.*cycles\/packet=([0-9.]+).*/\1/' <<<"$l")
+  awk -v w="$what" -v c="$cpp" -v t="$pcap_cpp" \
+    'BEGIN{printf "ratio vtps/testpmd io cycles per packet on net_pcap -> net_null, %s: %.2fx\n", w, c / t}'
+done < <(grep '^vtps segment with filters' "$log")

@@ -29,6 +29,9 @@ e2e_expect_eq "policies" "$(q '[.[].policy] | join(",")')" "web-rsa-in,web-rsa-i
 e2e_expect_eq "profiles" "$(q '[.[].profile] | unique | join(",")')" "default"
 e2e_expect_eq "SNIs" "$(q '[.[].sni] | join(",")')" "web1.test,web1.test,web2.test"
 e2e_expect_eq "client versions" "$(q '[.[].client_version] | join(",")')" "TLSv1.3,TLSv1.3,TLSv1.2"
+# One proxy worker: the second web1.test session resumes the ticket the origin gave the first.
+e2e_expect_eq "upstream resumption" "$(q '[.[].server_resumed] | map(tostring) | join(",")')" \
+  "false,true,false"
 e2e_expect_eq "client addresses" "$(q '[.[].client_address] | unique | join(",")')" "$E2E_CLIENT_IP"
 e2e_expect_eq "server endpoints" "$(q '[.[] | "\(.server_address):\(.server_port)"] | join(",")')" \
   "$E2E_SERVER_IP:443,$E2E_SERVER_IP:443,$E2E_SERVER2_IP:443"

@@ -1,6 +1,7 @@
 // libFuzzer target for the management REST API's JSON request handling (appliance/mgmt/
 // rest_api.h): arbitrary bytes as the body (or path) of a request to one of the routes,
-// authenticated as an administrator so that every handler is reached. The API must never throw
+// authenticated as an administrator so that every handler is reached (and, for keystore routes,
+// the daemon's decoding of the body: keystore_ops.h). The API must never throw
 // or crash, and must answer JSON with a status it documents.
 #include <stdlib.h>
 
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "appliance/mgmt/keystore_ops.h"
 #include "appliance/mgmt/rest_api.h"
 #include "appliance/mgmt/state_paths.h"
 #include "appliance/mgmt/user_store.h"
@@ -23,6 +25,18 @@ constexpr const char* kRunning =
 vtps::Result<RestJson> fakeDaemon(const RestJson& request) {
   const std::string method = request.value("method", std::string());
   if (method == "config-export" || method == "config-version") return RestJson{{"yaml", kRunning}};
+  // The daemon decodes keystore request bodies with keystore_ops.h: fuzz that decoding too.
+  if (method == "cert-import" || method == "cert-replace") {
+    auto source = vtps::mgmt::certificateSourceFromJson(request);
+    if (!source.ok()) return RestJson{{"error", source.message()}};
+  }
+  if (method == "cert-csr-new" || method == "cert-new-signing") {
+    (void)vtps::mgmt::newCertificateRequestFromJson(request);
+  }
+  if (method == "cert-supply-key") {
+    auto key = vtps::mgmt::bytesField(request, "key");
+    if (!key.ok()) return RestJson{{"error", key.message()}};
+  }
   return RestJson{{"ok", true}};
 }
 

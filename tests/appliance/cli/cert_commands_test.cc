@@ -70,9 +70,11 @@ class CertCommandsTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   void writeConfig(bool persist, const std::string& extra) {
-    spit(dir_ / "vtps.yaml", "device:\n  keystore: " + store_.string() +
-                                 "\n  ssl-inspection:\n    persist-private-keys: " +
-                                 (persist ? "true" : "false") + "\n" + extra);
+    // log-dir: the offline commands' audit.log lines land in the test's directory.
+    spit(dir_ / "vtps.yaml",
+         "device:\n  keystore: " + store_.string() + "\n  log-dir: " + (dir_ / "log").string() +
+             "\n  ssl-inspection:\n    persist-private-keys: " + (persist ? "true" : "false") +
+             "\n" + extra);
   }
 
   Outcome spawn(const std::vector<std::string>& args) {
@@ -337,8 +339,8 @@ TEST_F(CertCommandsTest, ListShowExportAndDelete) {
                 "export certificate locked: its private key is not exportable (it was created or "
                 "imported without --exportable)");
   expectRefused({"cert", "export", "locked", "--out", path("x.pem"), "--with-key"},
-                "export certificate locked: --password-file is required to protect the exported "
-                "key");
+                "export certificate locked: a password (--password-file, or \"password\" in a "
+                "REST request) is required to protect the exported key");
   expectRefused({"cert", "show", "nope"},
                 "show certificate nope: no certificate or pending signing request of that name");
   expectRefused({"cert", "export", "nope", "--out", path("x.pem")},
@@ -436,8 +438,8 @@ TEST_F(CertCommandsTest, PersistPrivateKeysOffRefusesOfflineKeyCommands) {
   ok({"cert", "list"});
   const std::string kWhy =
       ": persist-private-keys is off, so private keys live only in the running vtpsd's memory and "
-      "this offline command cannot create, import or read one; supply keys to vtpsd (see "
-      "docs/keystore.md)";
+      "this offline command cannot create, import or read one; hand keys to vtpsd with vtpsctl "
+      "cert supply-key, or create and import through its REST API (see docs/keystore.md)";
   expectRefused({"cert", "new-signing", "corp", "--cn", "Corp"},
                 "create signing certificate corp" + kWhy);
   expectRefused({"cert", "csr", "new", "web", "--cn", "web"}, "create signing request web" + kWhy);
@@ -447,6 +449,37 @@ TEST_F(CertCommandsTest, PersistPrivateKeysOffRefusesOfflineKeyCommands) {
                 "replace certificate leaf" + kWhy);
   ok({"ca", "import", "root", "--cert", path("root.pem")});
   EXPECT_FALSE(fs::exists(store_ / "master.key")) << "no key is ever sealed in this mode";
+}
+
+// Offline changes go to device.log-dir/audit.log as vtpsd's own do: actor, digests, refusals.
+TEST_F(CertCommandsTest, OfflineChangesAreAuditedWithDigestsAndRefusals) {
+  ok({"cert", "new-signing", "corp", "--cn", "Corp", "--key", "ec:prime256v1"});
+  expectRefused({"cert", "new-signing", "corp", "--cn", "Corp"},
+                "create signing certificate corp: a certificate of that name already exists");
+  ok({"cert", "delete", "corp"});
+  std::vector<std::string> lines;
+  std::istringstream in(slurp(dir_ / "log" / "audit.log"));
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u) << slurp(dir_ / "log" / "audit.log");
+  auto field = [](const std::string& line, const std::string& key) {
+    auto at = line.find("\"" + key + "\":\"");
+    if (at == std::string::npos) return std::string("<none>");
+    at += key.size() + 4;
+    return line.substr(at, line.find('"', at) - at);
+  };
+  EXPECT_EQ(field(lines[0], "actor"), "root via vtpsctl");
+  EXPECT_EQ(field(lines[0], "action"), "cert-new-signing");
+  EXPECT_EQ(field(lines[0], "object"), "corp");
+  EXPECT_EQ(field(lines[0], "result"), "ok");
+  EXPECT_EQ(field(lines[0], "sha256_before").size(), 64u);
+  EXPECT_NE(field(lines[0], "sha256_before"), field(lines[0], "sha256_after"));
+  EXPECT_EQ(field(lines[1], "result"), "refused");
+  EXPECT_EQ(field(lines[1], "error"),
+            "create signing certificate corp: a certificate of that name already exists");
+  EXPECT_EQ(field(lines[1], "sha256_before"), field(lines[1], "sha256_after"));
+  EXPECT_EQ(field(lines[2], "action"), "cert-delete");
+  EXPECT_EQ(field(lines[2], "sha256_after"), field(lines[0], "sha256_before"));
 }
 
 TEST_F(CertCommandsTest, UsageErrorsExitWithTwo) {

@@ -192,5 +192,111 @@ TEST(FiltersConfigTest, QuarantineRedirectNeedsAnHttpUrl) {
                           "http:// or https:// URL without spaces, got \"ftp://x\""));
 }
 
+TEST(FiltersConfigTest, ReadsCleartextInspectionTuples) {
+  LoadResult r = loadString(R"(filters:
+  cleartext-inspection:
+    - name: web
+      destinations: [10.10.2.0/24, 10.10.3.7]
+      ports: ["80", "8080-8081"]
+      profile: default
+      tcp-reset: true
+    - {name: any-http, destinations: [0.0.0.0/0], ports: ["8000"]}
+profiles:
+  - {name: default}
+)",
+                            "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.report();
+  const std::vector<CleartextTuple>& t = r.config->filters.cleartext_inspection;
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].name, "web");
+  ASSERT_EQ(t[0].destinations.size(), 2u);
+  EXPECT_EQ(t[0].destinations[0].str(), "10.10.2.0/24");
+  EXPECT_EQ(t[0].destinations[1].str(), "10.10.3.7/32");
+  ASSERT_EQ(t[0].ports.size(), 2u);
+  EXPECT_EQ(t[0].ports[1].first, 8080);
+  EXPECT_EQ(t[0].ports[1].last, 8081);
+  EXPECT_EQ(t[0].profile, "default");
+  EXPECT_TRUE(t[0].tcp_reset);
+  EXPECT_EQ(t[1].profile, "");
+  EXPECT_FALSE(t[1].tcp_reset);
+  EXPECT_EQ(t[1].destinations[0].prefix, 0);
+}
+
+TEST(FiltersConfigTest, CleartextTuplesNeedNamesDestinationsPortsAndAKnownProfile) {
+  EXPECT_THAT(errorsOf(R"(filters:
+  cleartext-inspection:
+    - {name: web, destinations: [10.0.0.1], ports: ["80"], profile: defualt}
+    - {name: web, destinations: [10.0.0.2], ports: ["80"]}
+    - {destinations: [], ports: []}
+    - {name: bad, destinations: [10.0.0.300], ports: ["0"]}
+profiles:
+  - {name: default}
+)"),
+              ElementsAre("t.yaml:3:69: error: filters.cleartext-inspection[0].profile: unknown "
+                          "profile \"defualt\"; did you mean \"default\"?",
+                          "t.yaml:4:14: error: filters.cleartext-inspection[1].name: duplicate "
+                          "cleartext inspection tuple name \"web\" (first defined at line 3)",
+                          "t.yaml:5:7: error: filters.cleartext-inspection[2].name: is required",
+                          "t.yaml:5:22: error: filters.cleartext-inspection[2].destinations: at "
+                          "least one destination is required (0.0.0.0/0 for any)",
+                          "t.yaml:5:33: error: filters.cleartext-inspection[2].ports: at least "
+                          "one port is required",
+                          "t.yaml:6:34: error: filters.cleartext-inspection[3].destinations[0]: "
+                          "\"10.0.0.300\" is not an IPv4 address or CIDR (a.b.c.d or "
+                          "a.b.c.d/0-32)",
+                          "t.yaml:6:55: error: filters.cleartext-inspection[3].ports[0]: \"0\" is "
+                          "not a port or port range (1-65535, e.g. \"443\" or \"8443-8444\")"));
+}
+
+TEST(FiltersConfigTest, CleartextTupleOverlappingAnSslTupleNamesBoth) {
+  const std::string ssl = R"(ssl:
+  server-proxies:
+    - {name: web1, destinations: [10.10.2.2], detection-ports: ["443", "8443"], certificates: [c]}
+  client-proxies:
+    - {name: out, signing-certificate: ca, detection-ports: ["9443"]}
+)";
+  // Apart: another port on the same server, and the SSL port on another network.
+  EXPECT_THAT(errorsOf(ssl + R"(filters:
+  cleartext-inspection:
+    - {name: plain, destinations: [10.10.2.0/24], ports: ["80", "8080-8442"]}
+    - {name: other-net, destinations: [10.10.3.0/24], ports: ["443"]}
+)"),
+              IsEmpty());
+  EXPECT_THAT(
+      errorsOf(ssl + R"(filters:
+  cleartext-inspection:
+    - {name: plain, destinations: [10.10.0.0/16], ports: ["80", "400-500"]}
+    - {name: wide, destinations: [0.0.0.0/0], ports: ["9000-9999"]}
+)"),
+      ElementsAre("t.yaml:8:65: error: filters.cleartext-inspection[0].ports[1]: cleartext tuple "
+                  "10.10.0.0/16 port 400-500 overlaps the SSL detection tuple of server proxy "
+                  "\"web1\" (ssl.server-proxies[0]): 10.10.2.2/32 port 443; a tuple is inspected "
+                  "either in clear or as SSL, not both",
+                  "t.yaml:9:55: error: filters.cleartext-inspection[1].ports[0]: cleartext tuple "
+                  "0.0.0.0/0 port 9000-9999 overlaps the SSL detection tuple of client proxy "
+                  "\"out\" (ssl.client-proxies[0]): any destination port 9443; a tuple is "
+                  "inspected either in clear or as SSL, not both"));
+  // One error per SSL proxy, however many of its tuples overlap.
+  EXPECT_THAT(errorsOf(ssl + R"(filters:
+  cleartext-inspection:
+    - {name: all, destinations: [10.10.2.2, 10.10.2.0/24], ports: ["1-65535"]}
+)"),
+              ElementsAre(::testing::HasSubstr("server proxy \"web1\""),
+                          ::testing::HasSubstr("client proxy \"out\"")));
+}
+
+TEST(FiltersConfigTest, CleartextTuplesAreForTheKernelDataplane) {
+  EXPECT_THAT(errorsOf(R"(device:
+  dataplane: dpdk
+filters:
+  cleartext-inspection:
+    - {name: web, destinations: [10.0.0.1], ports: ["80"]}
+)"),
+              ::testing::Contains("t.yaml:5:14: error: filters.cleartext-inspection[0].name: "
+                                  "cleartext inspection tuples are for the kernel dataplane; "
+                                  "device.dataplane is dpdk, which filters every flow it "
+                                  "forwards"));
+}
+
 }  // namespace
 }  // namespace vtps::config

@@ -193,7 +193,8 @@ TEST(LoaderTest, UnknownKeyWithoutCloseMatchListsTheKnownKeys) {
   EXPECT_THAT(errorsOf("filters: {rules: x, colour: red}\nwhatever: 1\n"),
               ElementsAre("t.yaml:1:21: error: filters.colour: unknown key; expected one of: "
                           "rules, cache-dir, trace-dir, address-vars, port-vars, limits, "
-                          "inspection-bypass, traffic-management, reputation, quarantine",
+                          "inspection-bypass, traffic-management, reputation, quarantine, "
+                          "cleartext-inspection",
                           "t.yaml:2:1: error: whatever: unknown key; expected one of: device, "
                           "segments, ssl, profiles, filters"));
 }

@@ -366,6 +366,16 @@ TEST(ValidateTest, PerformanceModeNeedsDpdkAndDpdkNeedsCores) {
                           "least one dataplane core"));
 }
 
+TEST(ValidateTest, DataplaneFallbackAndInspectionBudget) {
+  EXPECT_THAT(errorsOf("device:\n  dataplane-fallback: fail-closed\n"
+                       "  dataplane-inspection-budget: 100\n"),
+              IsEmpty());
+  EXPECT_THAT(errorsOf("device:\n  dataplane-inspection-budget: 0\n"),
+              ElementsAre("t.yaml:2:32: error: device.dataplane-inspection-budget: 0 is out of "
+                          "range (1..100, percent of a dataplane core's cycles)"));
+  EXPECT_THAT(errorsOf("device:\n  dataplane-fallback: bridge\n"), ::testing::SizeIs(1));
+}
+
 TEST(ValidateTest, DeviceAddressesPathsAndManagementTls) {
   EXPECT_THAT(errorsOf(R"(device:
   management: {listen: "0.0.0.0", min-tls: SSLv3}

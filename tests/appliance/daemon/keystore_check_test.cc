@@ -113,5 +113,84 @@ TEST_F(KeystoreCheckTest, ReportsACertificateWhoseKeyThisProcessDoesNotHold) {
                 "see docs/keystore.md)");
 }
 
+// persist-private-keys off, after a restart: web1's key is gone, web2's was made since. The
+// engine may run web2 and its policy now; web1 and its policy wait for the key.
+TEST_F(KeystoreCheckTest, KeyWaitLeavesOutOnlyTheProxiesWhoseKeysAreMissing) {
+  {
+    auto first = openStore(false);
+    ASSERT_TRUE(first);
+    addSigning(*first, "c1");
+  }
+  auto restarted = openStore(false);
+  ASSERT_TRUE(restarted);
+  addSigning(*restarted, "c2");
+  auto c = std::make_shared<config::Config>(configNaming("c1", "unused"));
+  c->trust_stores.clear();
+  config::ServerProxy web2;
+  web2.name = "web2";
+  web2.certificates = {"c2"};
+  c->server_proxies.push_back(web2);
+  config::Profile profile;
+  profile.name = "default";
+  profile.ssl_server_policies.push_back({});
+  profile.ssl_server_policies.back().name = "p1";
+  profile.ssl_server_policies.back().server_proxy = "web1";
+  profile.ssl_server_policies.push_back({});
+  profile.ssl_server_policies.back().name = "p2";
+  profile.ssl_server_policies.back().server_proxy = "web2";
+  profile.ssl_client_policies.push_back({});
+  profile.ssl_client_policies.back().name = "out";
+  profile.ssl_client_policies.back().client_proxy = "outbound";
+  c->profiles.push_back(profile);
+
+  KeyWait wait = planKeyWait(c, *restarted);
+  ASSERT_TRUE(wait.waiting());
+  EXPECT_EQ(wait.missing_keys, std::vector<std::string>{"c1"});
+  EXPECT_EQ(wait.left_out,
+            (std::vector<std::string>{"server proxy web1", "client proxy outbound"}));
+  EXPECT_EQ(wait.describe(),
+            "waiting for keys: c1 (left out until then: server proxy web1, client proxy outbound)");
+  ASSERT_EQ(wait.runnable->server_proxies.size(), 1u);
+  EXPECT_EQ(wait.runnable->server_proxies[0].name, "web2");
+  EXPECT_TRUE(wait.runnable->client_proxies.empty());
+  ASSERT_EQ(wait.runnable->profiles[0].ssl_server_policies.size(), 1u);
+  EXPECT_EQ(wait.runnable->profiles[0].ssl_server_policies[0].name, "p2");
+  EXPECT_TRUE(wait.runnable->profiles[0].ssl_client_policies.empty());
+  EXPECT_TRUE(checkKeystoreReferences(*wait.runnable, *restarted).empty());
+  EXPECT_TRUE(checkKeystoreReferences(*c, *restarted, /*keys_may_come_later=*/true).empty());
+  EXPECT_EQ(checkKeystoreReferences(*c, *restarted).size(), 2u);
+  // The config itself is untouched: it is what applies once the key is supplied.
+  EXPECT_EQ(c->server_proxies.size(), 2u);
+}
+
+TEST_F(KeystoreCheckTest, KeyWaitDoesNotCoverACertificateThatIsNotThere) {
+  auto ks = openStore(false);
+  ASSERT_TRUE(ks);
+  auto c = std::make_shared<config::Config>(configNaming("absent", "unused"));
+  c->trust_stores.clear();
+  KeyWait wait = planKeyWait(c, *ks);
+  EXPECT_FALSE(wait.waiting());
+  EXPECT_EQ(wait.runnable, c);
+  EXPECT_EQ(checkKeystoreReferences(*wait.runnable, *ks).size(), 2u);
+}
+
+// A proxy left out for a missing key that also names an absent certificate: still refused.
+TEST_F(KeystoreCheckTest, KeyWaitDoesNotHideAnAbsentCertificateBesideAMissingKey) {
+  {
+    auto first = openStore(false);
+    ASSERT_TRUE(first);
+    addSigning(*first, "c1");
+  }
+  auto restarted = openStore(false);
+  ASSERT_TRUE(restarted);
+  config::Config c = configNaming("c1", "unused");
+  c.client_proxies.clear();
+  c.trust_stores.clear();
+  c.server_proxies[0].certificates.push_back("absent");
+  auto diags = checkKeystoreReferences(c, *restarted, /*keys_may_come_later=*/true);
+  ASSERT_EQ(diags.size(), 1u);
+  EXPECT_NE(diags[0].str().find("certificate 'absent' is not in the keystore"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace vtps::daemon

@@ -38,17 +38,33 @@ TEST(LogEntriesTest, SslEntryHasEveryDocumentedFieldInOrder) {
   std::vector<std::string> keys;
   for (const auto& [key, value] : j.items())
     keys.push_back(key);
-  EXPECT_EQ(keys, (std::vector<std::string>{
-                      "time", "profile", "policy", "proxy", "service", "client_address",
-                      "client_port", "server_address", "server_port", "sni", "client_version",
-                      "client_cipher", "server_version", "server_cipher", "decision", "reason",
-                      "bytes_client_to_server", "bytes_server_to_client", "duration_s"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"time",
+                                            "profile",
+                                            "policy",
+                                            "proxy",
+                                            "service",
+                                            "client_address",
+                                            "client_port",
+                                            "server_address",
+                                            "server_port",
+                                            "sni",
+                                            "client_version",
+                                            "client_cipher",
+                                            "server_version",
+                                            "server_cipher",
+                                            "server_resumed",
+                                            "decision",
+                                            "reason",
+                                            "bytes_client_to_server",
+                                            "bytes_server_to_client",
+                                            "duration_s"}));
   EXPECT_EQ(j["time"], "2023-11-14T22:13:20.123Z");
   EXPECT_EQ(j["service"], "http");
   EXPECT_EQ(j["client_port"], 40000);
   EXPECT_EQ(j["server_address"], "10.10.2.2");
   EXPECT_EQ(j["sni"], "web1.test");
   EXPECT_EQ(j["server_cipher"], "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+  EXPECT_EQ(j["server_resumed"], false);
   EXPECT_EQ(j["decision"], "Decrypted");
   EXPECT_EQ(j["bytes_server_to_client"], 10485760);
   EXPECT_DOUBLE_EQ(j["duration_s"].get<double>(), 1.235);

@@ -18,6 +18,7 @@
 #include "appliance/mgmt/rest_server.h"
 #include "appliance/mgmt/state_paths.h"
 #include "appliance/mgmt/user_store.h"
+#include "crypto/file_util.h"
 
 namespace vtps::mgmt {
 namespace {
@@ -253,6 +254,85 @@ TEST_F(RestApiTest, ExclusionRoutesRunTheDaemonsExclusionMethods) {
   ASSERT_TRUE(del);
   EXPECT_EQ(del->status, 200);
   EXPECT_EQ(Json::parse(del->body).at("method"), "exclusion-delete");
+}
+
+// Each certificate route runs its keystore control method with the path's name and the body's
+// fields; the daemon's answers (and the shared words) are checked by e2e cert_keys_rest.
+TEST_F(RestApiTest, CertificateRoutesRunTheDaemonsKeystoreMethods) {
+  struct Case {
+    std::string verb, path;
+    Json body;
+    std::string method;
+  };
+  const std::vector<Case> cases{
+      {"POST", "/api/v1/certificates", Json{{"name", "web 1"}, {"cert", "PEM"}}, "cert-import"},
+      {"PUT", "/api/v1/certificates/web%201", Json{{"cert", "PEM"}}, "cert-replace"},
+      {"POST", "/api/v1/certificates/web%201/export", Json{{"with_key", true}}, "cert-export"},
+      {"POST", "/api/v1/certificates/web%201/key", Json{{"key", "PEM"}}, "cert-supply-key"},
+      {"POST", "/api/v1/certificate-requests", Json{{"name", "web 1"}, {"cn", "w"}},
+       "cert-csr-new"},
+      {"GET", "/api/v1/certificate-requests/web%201", nullptr, "cert-csr-export"},
+  };
+  std::vector<Json> seen;
+  RestServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.state_dir = root_;
+  o.log_dir = root_;
+  auto recording = RestServer::create(o, [&seen](const Json& request) -> Result<Json> {
+    seen.push_back(request);
+    return Json{{"ok", true}};
+  });
+  ASSERT_TRUE(recording.ok()) << recording.message();
+  for (const Case& k : cases) {
+    httplib::Client c = client((*recording)->port());
+    c.set_bearer_token_auth(accounts_[0].token.c_str());  // administrator
+    const std::string text = k.body.is_null() ? std::string() : k.body.dump();
+    auto r = k.verb == "GET"   ? c.Get(k.path.c_str())
+             : k.verb == "PUT" ? c.Put(k.path.c_str(), text, "application/json")
+                               : c.Post(k.path.c_str(), text, "application/json");
+    ASSERT_TRUE(r) << k.path;
+    EXPECT_EQ(r->status, 200) << k.verb << " " << k.path << " " << r->body;
+    ASSERT_FALSE(seen.empty()) << k.path;
+    const Json& sent = seen.back();
+    EXPECT_EQ(sent.at("method"), k.method) << k.path;
+    EXPECT_EQ(sent.at("name"), "web 1") << k.path;
+    EXPECT_EQ(sent.value("actor", std::string()).rfind("user u-administrator via REST", 0), 0u)
+        << k.path;
+    if (!k.body.is_null() && k.body.contains("cert")) {
+      EXPECT_EQ(sent.at("cert"), "PEM");
+    }
+    if (!k.body.is_null() && k.body.contains("key")) {
+      EXPECT_EQ(sent.at("key"), "PEM");
+    }
+  }
+}
+
+// A replaced management certificate is served from the next connection, without a restart.
+TEST_F(RestApiTest, ReplacedManagementCertificateIsServedWithoutARestart) {
+  char tmpl[] = "/tmp/vtps-rest-new-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string other = tmpl;
+  ASSERT_TRUE(ensureManagementCertificate(other).ok());
+  auto cert = crypto::readFile(managementCertFile(other));
+  auto key = crypto::readFile(managementKeyFile(other));
+  ASSERT_TRUE(cert.ok() && key.ok());
+  const std::string old_copy = other + "/old-cert.pem";
+  std::filesystem::copy_file(managementCertFile(root_), old_copy);
+  auto r = send("PUT", "/api/v1/device/management-certificate",
+                Json{{"certificate", *cert}, {"key", *key}}, accounts_[0].token);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  httplib::Client trusts_new("https://127.0.0.1:" + std::to_string(server_->port()));
+  trusts_new.enable_server_certificate_verification(true);
+  trusts_new.set_ca_cert_path(managementCertFile(other).c_str());
+  auto fresh = trusts_new.Get("/api/v1/openapi.json");
+  ASSERT_TRUE(fresh) << httplib::to_string(fresh.error());
+  EXPECT_EQ(fresh->status, 200);
+  httplib::Client trusts_old("https://127.0.0.1:" + std::to_string(server_->port()));
+  trusts_old.enable_server_certificate_verification(true);
+  trusts_old.set_ca_cert_path(old_copy.c_str());
+  EXPECT_FALSE(trusts_old.Get("/api/v1/openapi.json"));
+  std::filesystem::remove_all(other);
 }
 
 // Whether a TLS handshake with at most `max_version` succeeds against 127.0.0.1:port.

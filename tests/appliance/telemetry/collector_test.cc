@@ -79,12 +79,18 @@ TEST(MetricsCollectorTest, MapsEngineCountersToLabelledFamilies) {
   MetricsCollector collector(fakeSources(nullptr), {"1.2.3", "openssl"});
   const std::string text = renderText(collector);
   auto value = [](std::string_view name) { return std::to_string(fakeEngineValue(name)); };
-  EXPECT_TRUE(hasLine(text, "vtps_ssl_connections_accepted_total " + value("tcpAccepted")));
+  // The SSL families leave out the cleartext inspection tuples' sessions (counted in tcp*).
+  auto sslOnly = [](std::string_view all, std::string_view plain) {
+    const uint64_t a = fakeEngineValue(all);
+    return std::to_string(a - std::min(a, fakeEngineValue(plain)));
+  };
+  EXPECT_TRUE(hasLine(
+      text, "vtps_ssl_connections_accepted_total " + sslOnly("tcpAccepted", "cleartextSessions")));
   EXPECT_TRUE(hasLine(text, "vtps_ssl_sessions_active " + value("sessionsActive")));
   EXPECT_TRUE(hasLine(
       text, "vtps_ssl_decisions_total{decision=\"bypassed\"} " + value("sessionsBypassed")));
   EXPECT_TRUE(hasLine(text, "vtps_ssl_bytes_total{direction=\"server_to_client\"} " +
-                                value("tcpBytesServerToClient")));
+                                sslOnly("tcpBytesServerToClient", "cleartextBytesServerToClient")));
   EXPECT_TRUE(hasLine(
       text, "vtps_ssl_dropped_total{reason=\"cleartext\"} " + value("sessionsCleartextDropped")));
   EXPECT_TRUE(hasLine(text,
@@ -99,6 +105,34 @@ TEST(MetricsCollectorTest, MapsEngineCountersToLabelledFamilies) {
                         value("sessionsActive")));
   EXPECT_EQ(text.find("vtps_np_stats_total{group=\"npSslInspStats\",stat=\"sessionsActive\"}"),
             std::string::npos);
+}
+
+TEST(MetricsCollectorTest, CountsCleartextSessionsApartFromTheSslOnes) {
+  MetricsSources sources;
+  sources.engine_counters = [] {
+    return std::vector<proxy::CounterGroup>{{"npTcpProxyStats",
+                                             {{"tcpAccepted", 10},
+                                              {"tcpBytesClientToServer", 1000},
+                                              {"tcpBytesServerToClient", 5000},
+                                              {"cleartextSessions", 3},
+                                              {"cleartextSessionsActive", 1},
+                                              {"cleartextInspected", 2},
+                                              {"cleartextNotInspected", 1},
+                                              {"cleartextBlocked", 1},
+                                              {"cleartextBytesClientToServer", 400},
+                                              {"cleartextBytesServerToClient", 4500}}}};
+  };
+  MetricsCollector collector(std::move(sources), {"1.2.3", "openssl"});
+  const std::string text = renderText(collector);
+  EXPECT_TRUE(hasLine(text, "vtps_ssl_connections_accepted_total 7"));
+  EXPECT_TRUE(hasLine(text, "vtps_ssl_bytes_total{direction=\"client_to_server\"} 600"));
+  EXPECT_TRUE(hasLine(text, "vtps_ssl_bytes_total{direction=\"server_to_client\"} 500"));
+  EXPECT_TRUE(hasLine(text, "vtps_cleartext_sessions_active 1"));
+  EXPECT_TRUE(hasLine(text, "vtps_cleartext_sessions_total{decision=\"inspected\"} 2"));
+  EXPECT_TRUE(hasLine(text, "vtps_cleartext_sessions_total{decision=\"not_inspected\"} 1"));
+  EXPECT_TRUE(hasLine(text, "vtps_cleartext_sessions_total{decision=\"blocked\"} 1"));
+  EXPECT_TRUE(hasLine(text, "vtps_cleartext_bytes_total{direction=\"client_to_server\"} 400"));
+  EXPECT_TRUE(hasLine(text, "vtps_cleartext_bytes_total{direction=\"server_to_client\"} 4500"));
 }
 
 TEST(MetricsCollectorTest, ExposesWorkersMintFiltersAndIdentity) {
@@ -154,6 +188,18 @@ TEST(MetricsCollectorTest, ReadyOnlyWithConfigAndEveryWorkerAndNotStopping) {
   EXPECT_FALSE(collector.readiness().ready);
   EXPECT_EQ(collector.readiness().reason, "stopping");
   EXPECT_TRUE(hasLine(renderText(collector), "vtps_ready 0"));
+}
+
+// persist-private-keys off: a vtpsd waiting for keys serves, but is not ready until they come.
+TEST(MetricsCollectorTest, NotReadyWhileWaitingForKeys) {
+  MetricsCollector collector(fakeSources(nullptr, 2), {"1.2.3", "openssl"});
+  collector.configApplied(2);
+  collector.setWaitingForKeys({"web1-ec", "web1-rsa"});
+  EXPECT_FALSE(collector.readiness().ready);
+  EXPECT_EQ(collector.readiness().reason, "waiting for keys: web1-ec, web1-rsa");
+  EXPECT_TRUE(hasLine(renderText(collector), "vtps_ready 0"));
+  collector.setWaitingForKeys({});
+  EXPECT_TRUE(collector.readiness().ready);
 }
 
 TEST(MetricsCollectorTest, IncludesSessionTalliesAndHandshakeFailuresInOneFamily) {

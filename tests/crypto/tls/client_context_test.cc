@@ -314,5 +314,119 @@ TEST_F(ClientContextTest, LegacyRangeReachesATls10Server) {
   EXPECT_EQ(client->verifyOutcome(cl->get()).verdict, VerifyVerdict::kTrusted);
 }
 
+// A plain OpenSSL origin (like nginx: default session settings) presenting `leaf` and the CA.
+ossl::SslCtxPtr plainOrigin(const KeyedCert& leaf, const KeyedCert& ca, int version) {
+  ossl::SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  SSL_CTX_set_min_proto_version(ctx.get(), version);
+  SSL_CTX_set_max_proto_version(ctx.get(), version);
+  EXPECT_EQ(SSL_CTX_use_certificate(ctx.get(), leaf.cert.get()), 1);
+  EXPECT_EQ(SSL_CTX_use_PrivateKey(ctx.get(), leaf.key.get()), 1);
+  X509_up_ref(ca.cert.get());
+  EXPECT_EQ(SSL_CTX_add0_chain_cert(ctx.get(), ca.cert.get()), 1);
+  return ctx;
+}
+
+bool connectPlain(const ClientContext& client, SSL_CTX* server, const UpstreamSession& params) {
+  auto cl = client.newSession(params);
+  EXPECT_TRUE(cl.ok()) << cl.message();
+  ossl::SslPtr sv(SSL_new(server));
+  SSL_set_accept_state(sv.get());
+  auto r = testing::handshake(cl->get(), sv.get());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  unsigned long error = 0;  // NOLINT(runtime/int)
+  EXPECT_EQ(testing::readOnce(cl->get(), error), SSL_ERROR_WANT_READ);
+  return SSL_session_reused(cl->get()) == 1;
+}
+
+// The connections end without a close_notify (freed mid-stream, as relayed connections often
+// are); OpenSSL then marks the session object the connection used not resumable, which must not
+// empty the cache.
+TEST_F(ClientContextTest, ResumesAPlainOriginAfterUncleanCloses) {
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    SCOPED_TRACE(version);
+    const auto leaf = leafFor("good.example");
+    auto server = plainOrigin(leaf, *ca_, version);
+    const ClientContext client = upstream();
+    const UpstreamSession params{.sni = "good.example", .resume_key = "10.0.0.1:443"};
+    EXPECT_FALSE(connectPlain(client, server.get(), params));
+    EXPECT_TRUE(connectPlain(client, server.get(), params));
+    EXPECT_TRUE(connectPlain(client, server.get(), params));
+    EXPECT_TRUE(connectPlain(client, server.get(), params));
+  }
+}
+
+// Connects through `client` to `server` with `params`, reads the origin's session tickets the
+// way the relay's first SSL_read does, and says whether the session resumed a kept one.
+bool connectAndRead(const ClientContext& client, const ServerContext& server,
+                    const UpstreamSession& params) {
+  auto cl = client.newSession(params);
+  EXPECT_TRUE(cl.ok()) << cl.message();
+  auto sv = server.newSession();
+  EXPECT_TRUE(sv.ok());
+  auto r = testing::handshake(cl->get(), sv->get());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  unsigned long error = 0;  // NOLINT(runtime/int)
+  EXPECT_EQ(testing::readOnce(cl->get(), error), SSL_ERROR_WANT_READ);
+  return SSL_session_reused(cl->get()) == 1;
+}
+
+TEST_F(ClientContextTest, ResumesTheOriginsSessionForTheSameDestinationAndSni) {
+  for (ProtocolRange range : {ProtocolRange{TlsVersion::kTls13, TlsVersion::kTls13},
+                              ProtocolRange{TlsVersion::kTls12, TlsVersion::kTls12}}) {
+    SCOPED_TRACE(range.max == TlsVersion::kTls13 ? "TLS 1.3" : "TLS 1.2");
+    const auto leaf = leafFor("good.example");
+    const ServerContext server = origin(leaf, true, range);
+    const ClientContext client = upstream();
+    const UpstreamSession params{.sni = "good.example", .resume_key = "10.0.0.1:443"};
+    EXPECT_FALSE(connectAndRead(client, server, params));  // first: a full handshake
+    EXPECT_TRUE(connectAndRead(client, server, params));
+    EXPECT_TRUE(connectAndRead(client, server, params));  // TLS 1.3: the resumption's ticket
+    // Another destination or SNI, no key, or another context: full handshakes.
+    EXPECT_FALSE(
+        connectAndRead(client, server, {.sni = "good.example", .resume_key = "10.0.0.2:443"}));
+    EXPECT_FALSE(
+        connectAndRead(client, server, {.sni = "other.example", .resume_key = "10.0.0.1:443"}));
+    EXPECT_FALSE(connectAndRead(client, server, {.sni = "good.example"}));
+    const ClientContext reloaded = upstream();
+    EXPECT_FALSE(connectAndRead(reloaded, server, params));
+  }
+}
+
+TEST_F(ClientContextTest, AResumedSessionKeepsTheVerificationOutcome) {
+  const auto leaf = leafFor("good.example");
+  const ServerContext server = origin(leaf);
+  const ClientContext client = upstream();
+  const UpstreamSession params{
+      .sni = "good.example", .resume_key = "10.0.0.1:443", .resume_only_trusted = true};
+  EXPECT_FALSE(connectAndRead(client, server, params));
+  auto cl = client.newSession(params);
+  ASSERT_TRUE(cl.ok());
+  auto sv = server.newSession();
+  ASSERT_TRUE(testing::handshake(cl->get(), sv->get()).ok());
+  EXPECT_EQ(SSL_session_reused(cl->get()), 1);
+  const VerifyOutcome out = client.verifyOutcome(cl->get());
+  EXPECT_EQ(out.verdict, VerifyVerdict::kTrusted);
+  EXPECT_EQ(out.leaf_key_bits, 256);
+}
+
+TEST_F(ClientContextTest, OnlyCleanSessionsAreKeptWhenTrustIsRequired) {
+  // Self-signed (untrusted) and wrong-name origins: every connection verifies again.
+  const auto self_signed = testing::makeSelfSigned(
+      CertSpec{.cn = "self.example", .dns_sans = {"self.example"}}, KeyKind::kEcP256);
+  const auto wrong_name = leafFor("other.example");
+  for (const KeyedCert* leaf : {&self_signed, &wrong_name}) {
+    const ServerContext server = origin(*leaf, leaf != &self_signed);
+    const ClientContext client = upstream();
+    UpstreamSession params{
+        .sni = "self.example", .resume_key = "10.0.0.1:443", .resume_only_trusted = true};
+    EXPECT_FALSE(connectAndRead(client, server, params));
+    EXPECT_FALSE(connectAndRead(client, server, params));
+    // Server inspection (trust not required) resumes the same origin.
+    params.resume_only_trusted = false;
+    EXPECT_FALSE(connectAndRead(client, server, params));
+    EXPECT_TRUE(connectAndRead(client, server, params));
+  }
+}
+
 }  // namespace
 }  // namespace vtps::tls

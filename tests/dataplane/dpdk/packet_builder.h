@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <string_view>
 #include <vector>
 
 namespace vtps::dpdk::test {
@@ -63,6 +64,29 @@ inline std::vector<uint8_t> ipv6Frame(uint8_t src_last, uint8_t dst_last, uint16
   }
   if (hop_by_hop) f.insert(f.end(), {17, 0, 1, 4, 0, 0, 0, 0});
   ports(f, sport, dport, 17);
+  return f;
+}
+
+// A TCP/IPv4 frame with sequence numbers, flags and a payload (the filters' view of a flow).
+inline std::vector<uint8_t> tcpFrame(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                                     uint32_t seq, uint32_t ack, uint8_t flags,
+                                     std::string_view payload = {}, int vlan = -1) {
+  std::vector<uint8_t> f = ethernet(0x0800, vlan);
+  f.insert(f.end(), {0x45, 0});
+  put16(f, static_cast<uint16_t>(40 + payload.size()));
+  put16(f, 1);
+  put16(f, 0x4000);
+  f.insert(f.end(), {64, 6, 0, 0});
+  put32(f, src);
+  put32(f, dst);
+  put16(f, sport);
+  put16(f, dport);
+  put32(f, seq);
+  put32(f, ack);
+  f.insert(f.end(), {0x50, flags});
+  put16(f, 65535);
+  f.insert(f.end(), 4, 0);
+  f.insert(f.end(), payload.begin(), payload.end());
   return f;
 }
 

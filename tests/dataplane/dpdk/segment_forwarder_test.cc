@@ -17,10 +17,14 @@
 
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "dataplane/dpdk/eal.h"
+#include "dataplane/dpdk/tcp_segment.h"
+#include "dataplane/filter/filter_inspector.h"
 #include "tests/dataplane/dpdk/packet_builder.h"
+#include "tests/dataplane/filter/filter_test_util.h"
 
 namespace vtps::dpdk {
 namespace {
@@ -104,7 +108,7 @@ class SegmentForwarderTest : public ::testing::Test {
 TEST_F(SegmentForwarderTest, ForwardsEveryPacketBothWaysAndCountsIt) {
   RingPort a = makeRingPort("fwd_a");
   RingPort b = makeRingPort("fwd_b");
-  ForwarderSegment seg{"seg1", {a.port, b.port}, {}, {{kClientNet, 24}}, {}};
+  ForwarderSegment seg{"seg1", {a.port, b.port}, {}, {{kClientNet, 24}}, {}, ""};
   auto fwd = SegmentForwarder::start(
       {seg}, {.lcores = workerLcores().size() > 0 ? std::vector<unsigned>{workerLcores()[0]}
                                                   : std::vector<unsigned>{}});
@@ -162,7 +166,7 @@ TEST_F(SegmentForwarderTest, FullTxQueueCountsDropsAndFreesThePackets) {
   RingPort a = makeRingPort("drop_a");
   RingPort b = makeRingPort("drop_b", 64);  // holds 63
   unsigned free_before = rte_mempool_avail_count(g_pool);
-  auto fwd = SegmentForwarder::start({{"seg1", {a.port, b.port}, {}, {}, {}}},
+  auto fwd = SegmentForwarder::start({{"seg1", {a.port, b.port}, {}, {}, {}, ""}},
                                      {.lcores = {workerLcores()[0]}, .busy_poll = true});
   ASSERT_TRUE(fwd.ok()) << fwd.message();
   feed(a.rx, test::ipv4Frame(kClientNet + 1, kServer, 40000, 443), 200);
@@ -183,7 +187,7 @@ TEST_F(SegmentForwarderTest, SegmentsOnPortsWithoutRssRunWholeOnOneLcoreEach) {
   RingPort c = makeRingPort("whole_c"), d = makeRingPort("whole_d");
   std::vector<unsigned> lcores = {workerLcores()[0], workerLcores()[1]};
   auto fwd = SegmentForwarder::start(
-      {{"seg1", {a.port, b.port}, {}, {}, {}}, {"seg2", {c.port, d.port}, {}, {}, {}}},
+      {{"seg1", {a.port, b.port}, {}, {}, {}, ""}, {"seg2", {c.port, d.port}, {}, {}, {}, ""}},
       {.lcores = lcores});
   ASSERT_TRUE(fwd.ok()) << fwd.message();
   feed(a.rx, test::ipv4Frame(kClientNet + 1, kServer, 40000, 443), 70);
@@ -217,7 +221,7 @@ TEST_F(SegmentForwarderTest, SegmentsOnRssPortsAreSpreadOverEveryLcore) {
   uint16_t p0 = 0, p1 = 0;
   ASSERT_EQ(rte_eth_dev_get_port_by_name("net_null_s0", &p0), 0);
   ASSERT_EQ(rte_eth_dev_get_port_by_name("net_null_s1", &p1), 0);
-  auto fwd = SegmentForwarder::start({{"seg1", {p0, p1}, {}, {}, {}}},
+  auto fwd = SegmentForwarder::start({{"seg1", {p0, p1}, {}, {}, {}, ""}},
                                      {.lcores = {workerLcores()[0], workerLcores()[1]}});
   ASSERT_TRUE(fwd.ok()) << fwd.message();
   // net_null receives endlessly: every lcore forwards on its own queue of both ports.
@@ -238,19 +242,216 @@ TEST_F(SegmentForwarderTest, SegmentsOnRssPortsAreSpreadOverEveryLcore) {
 
 TEST_F(SegmentForwarderTest, RefusesUnknownPortsAndPortsUsedTwice) {
   RingPort a = makeRingPort("twice_a");
-  auto twice = SegmentForwarder::start({{"seg1", {a.port, a.port}, {}, {}, {}}},
+  auto twice = SegmentForwarder::start({{"seg1", {a.port, a.port}, {}, {}, {}, ""}},
                                        {.lcores = {workerLcores()[0]}});
   EXPECT_EQ(twice.message(), "start segment forwarding: port " + std::to_string(a.port) +
                                  " is used twice (segment \"seg1\")");
-  auto unknown = SegmentForwarder::start({{"seg1", {a.port, 999}, {}, {}, {}}},
+  auto unknown = SegmentForwarder::start({{"seg1", {a.port, 999}, {}, {}, {}, ""}},
                                          {.lcores = {workerLcores()[0]}});
   EXPECT_EQ(unknown.message(),
             "start segment forwarding: segment \"seg1\" names port 999, which does not exist");
-  auto main_lcore = SegmentForwarder::start({{"seg1", {a.port, a.port}, {}, {}, {}}},
+  auto main_lcore = SegmentForwarder::start({{"seg1", {a.port, a.port}, {}, {}, {}, ""}},
                                             {.lcores = {rte_get_main_lcore()}});
   EXPECT_THAT(main_lcore.message(), HasSubstr("is used twice"));
   rte_eth_dev_close(a.port);
   freeRings(a);
+}
+
+uint32_t seqOf(const std::vector<uint8_t>& frame) {
+  TcpSegment seg;
+  return parseTcpSegment(frame.data(), frame.size(), 14, seg) ? seg.seq : 0;
+}
+
+// net_ring ports have no RSS: one segment on two lcores is spread by the software hash. Both
+// directions of a flow are handled by one lcore, every flow's packets keep their order, and
+// a block on the other lcore sends its resets out of the right ports through the owner.
+TEST_F(SegmentForwarderTest, SegmentWithoutRssIsSpreadBySoftwareOverTheLcores) {
+  ASSERT_GE(workerLcores().size(), 2u);
+  filter::testing::TempDir dir;
+  filter::FilterSettings fs;
+  fs.signatures.rules = dir.write(
+      "r.rules", "reject tcp any any -> any any (msg:\"x\"; content:\"BLOCKME\"; sid:9;)\n");
+  auto engine = filter::FilterEngine::create(fs, nullptr);
+  ASSERT_TRUE(engine.ok()) << engine.message();
+  RingPort a = makeRingPort("soft_a"), b = makeRingPort("soft_b");
+  ForwarderOptions o{.lcores = {workerLcores()[0], workerLcores()[1]}};
+  o.inspection.engine = *engine;
+  auto fwd = SegmentForwarder::start({{"seg1", {a.port, b.port}, {}, {}, {}, ""}}, std::move(o));
+  ASSERT_TRUE(fwd.ok()) << fwd.message();
+  constexpr int kFlows = 64, kEach = 10;
+  for (int i = 0; i < kEach; ++i) {
+    for (int f = 0; f < kFlows; ++f) {
+      feed(a.rx,
+           test::tcpFrame(kClientNet + 1, kServer, static_cast<uint16_t>(30000 + f), 80,
+                          static_cast<uint32_t>(1000 + i), 1, kTcpAck, "x"),
+           1);
+    }
+  }
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(b.tx) == kFlows * kEach; }))
+      << rte_ring_count(b.tx);
+  std::vector<uint32_t> last(kFlows, 0);
+  for (int k = 0; k < kFlows * kEach; ++k) {
+    std::vector<uint8_t> frame = firstFrame(b.tx);
+    int f = (frame[34] << 8 | frame[35]) - 30000;
+    ASSERT_TRUE(f >= 0 && f < kFlows);
+    EXPECT_GT(seqOf(frame), last[f]) << "flow " << f << " out of order";
+    last[f] = seqOf(frame);
+  }
+  for (int f = 0; f < kFlows; ++f) {
+    feed(b.rx,
+         test::tcpFrame(kServer, kClientNet + 1, 80, static_cast<uint16_t>(30000 + f), 1, 1011,
+                        kTcpAck, "y"),
+         1);
+  }
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(a.tx) == kFlows; }));
+  ForwarderSnapshot snap = (*fwd)->snapshot();
+  ASSERT_EQ(snap.lcores.size(), 2u);
+  // Each flow was created once, on one lcore, for both directions; both lcores have some.
+  EXPECT_EQ(snap.lcores[0].flows_created + snap.lcores[1].flows_created, uint64_t{kFlows});
+  EXPECT_GT(snap.lcores[0].flows_created, 0u);
+  EXPECT_GT(snap.lcores[1].flows_created, 0u);
+  ASSERT_EQ(snap.lcores[0].paths.size(), 2u);  // the owner: both ports
+  ASSERT_EQ(snap.lcores[1].paths.size(), 1u);  // the other: the hand-off ring
+  EXPECT_FALSE(snap.lcores[0].paths[0].via_ring);
+  EXPECT_TRUE(snap.lcores[1].paths[0].via_ring);
+  EXPECT_EQ(snap.lcores[1].paths[0].rx_packets, snap.lcores[1].flows_created * (kEach + 1));
+  EXPECT_EQ(snap.lcores[0].paths[0].rx_packets, uint64_t{kFlows * kEach});
+  EXPECT_EQ(snap.lcores[0].paths[0].tx_packets, uint64_t{kFlows * kEach});
+  EXPECT_EQ(snap.lcores[0].paths[1].tx_packets, uint64_t{kFlows});
+  for (int k = 0; k < kFlows; ++k)
+    firstFrame(a.tx);  // the answers
+  // Block every flow: each lcore resets its own flows; all resets leave by the right ports.
+  for (int f = 0; f < kFlows; ++f) {
+    feed(a.rx,
+         test::tcpFrame(kClientNet + 1, kServer, static_cast<uint16_t>(30000 + f), 80, 1010, 2,
+                        kTcpAck, "BLOCKME"),
+         1);
+  }
+  ASSERT_TRUE(waitFor([&] {
+    return rte_ring_count(b.tx) == kFlows && rte_ring_count(a.tx) == kFlows;
+  })) << rte_ring_count(b.tx)
+      << " " << rte_ring_count(a.tx);
+  for (int k = 0; k < kFlows; ++k) {
+    std::vector<uint8_t> to_server = firstFrame(b.tx), to_client = firstFrame(a.tx);
+    TcpSegment seg;
+    ASSERT_TRUE(parseTcpSegment(to_server.data(), to_server.size(), 14, seg));
+    EXPECT_TRUE(seg.flags & kTcpRst);
+    EXPECT_EQ(tcp_detail::get16(to_server.data() + 36), 80);  // toward the server
+    ASSERT_TRUE(parseTcpSegment(to_client.data(), to_client.size(), 14, seg));
+    EXPECT_TRUE(seg.flags & kTcpRst);
+    EXPECT_EQ(tcp_detail::get16(to_client.data() + 34), 80);  // from the server's port
+  }
+  snap = (*fwd)->snapshot();
+  EXPECT_EQ(snap.lcores[0].inspection.flows_blocked + snap.lcores[1].inspection.flows_blocked,
+            uint64_t{kFlows});
+  EXPECT_EQ(snap.lcores[0].inspection.resets_sent + snap.lcores[1].inspection.resets_sent,
+            uint64_t{2 * kFlows});
+  (*fwd)->stop();
+  freeRings(a);
+  freeRings(b);
+}
+
+// The filters on a real lcore: a reject rule drops the request, sends a reset to each end out
+// of the right port, and drops the flow's later packets both ways.
+TEST_F(SegmentForwarderTest, BlockedFlowIsDroppedBothWaysWithResets) {
+  filter::testing::TempDir dir;
+  filter::testing::RecordingSink sink;
+  filter::FilterSettings fs;
+  fs.signatures.rules = dir.write("r.rules",
+                                  "reject http any any -> any any (msg:\"attack\"; http.uri; "
+                                  "content:\"/attack\"; sid:7;)\n");
+  auto engine = filter::FilterEngine::create(fs, &sink);
+  ASSERT_TRUE(engine.ok()) << engine.message();
+  RingPort a = makeRingPort("blk_a"), b = makeRingPort("blk_b");
+  ForwarderOptions o{.lcores = {workerLcores()[0]}};
+  o.inspection.engine = *engine;
+  auto fwd = SegmentForwarder::start({{"seg1", {a.port, b.port}, {}, {{kClientNet, 24}}, {}, ""}},
+                                     std::move(o));
+  ASSERT_TRUE(fwd.ok()) << fwd.message();
+  uint32_t client = kClientNet + 1;
+  feed(a.rx, test::tcpFrame(client, kServer, 40000, 80, 100, 0, kTcpSyn), 1);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(b.tx) == 1; }));
+  feed(b.rx, test::tcpFrame(kServer, client, 80, 40000, 900, 101, kTcpSyn | kTcpAck), 1);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(a.tx) == 1; }));
+  feed(a.rx,
+       test::tcpFrame(client, kServer, 40000, 80, 101, 901, kTcpAck,
+                      "GET /attack HTTP/1.1\r\nHost: x\r\n\r\n"),
+       1);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(b.tx) == 2 && rte_ring_count(a.tx) == 2; }));
+  feed(b.rx, test::tcpFrame(kServer, client, 80, 40000, 901, 101, kTcpAck, "late"), 3);
+  ASSERT_TRUE(waitFor([&] { return (*fwd)->snapshot().lcores[0].paths[1].rx_packets == 4; }));
+  ForwarderSnapshot snap = (*fwd)->snapshot();
+  ASSERT_TRUE(snap.lcores[0].inspecting);
+  const InspectionCounters& c = snap.lcores[0].inspection;
+  EXPECT_EQ(c.flows_inspected, 1u);
+  EXPECT_EQ(c.flows_blocked, 1u);
+  EXPECT_EQ(c.blocked_drops, 4u);  // the request and the three late answers
+  EXPECT_EQ(c.resets_sent, 2u);
+  EXPECT_EQ(rte_ring_count(a.tx), 2u);
+  EXPECT_EQ(rte_ring_count(b.tx), 2u);
+  // Each port's second frame is a reset: toward the server at the dropped request's sequence,
+  // toward the client at its acknowledged sequence.
+  firstFrame(b.tx);
+  std::vector<uint8_t> to_server = firstFrame(b.tx);
+  TcpSegment seg;
+  ASSERT_TRUE(parseTcpSegment(to_server.data(), to_server.size(), 14, seg));
+  EXPECT_TRUE(seg.flags & kTcpRst);
+  EXPECT_EQ(seg.seq, 101u);
+  firstFrame(a.tx);
+  std::vector<uint8_t> to_client = firstFrame(a.tx);
+  ASSERT_TRUE(parseTcpSegment(to_client.data(), to_client.size(), 14, seg));
+  EXPECT_TRUE(seg.flags & kTcpRst);
+  EXPECT_EQ(seg.seq, 901u);
+  EXPECT_EQ(tcp_detail::get16(to_client.data() + 36), 40000);  // destination port: the client
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_EQ(sink.events[0].sid, 7u);
+  EXPECT_FALSE(sink.events[0].ssl_inspect);
+  (*fwd)->stop();
+  freeRings(a);
+  freeRings(b);
+}
+
+// Fail-closed: once the filters go over the lcore's inspection budget the segment drops
+// everything until the fallback's hold time has passed; both transitions are reported.
+TEST_F(SegmentForwarderTest, FailClosedFallbackDropsTheSegmentUntilItLeaves) {
+  filter::FilterSettings fs;
+  auto engine = filter::FilterEngine::create(fs, nullptr);
+  ASSERT_TRUE(engine.ok()) << engine.message();
+  std::mutex mutex;
+  std::vector<std::string> reports;
+  RingPort a = makeRingPort("fb_a"), b = makeRingPort("fb_b");
+  ForwarderOptions o{.lcores = {workerLcores()[0]}};
+  o.inspection.engine = *engine;
+  o.inspection.fallback = FallbackMode::kFailClosed;
+  o.inspection.budget = 1e-9;  // any inspection at all is over it
+  o.inspection.on_fallback = [&](unsigned, bool entered, const std::string& detail) {
+    std::lock_guard lock(mutex);
+    reports.push_back((entered ? "entered: " : "left: ") + detail);
+  };
+  auto fwd = SegmentForwarder::start({{"seg1", {a.port, b.port}, {}, {}, {}, ""}}, std::move(o));
+  ASSERT_TRUE(fwd.ok()) << fwd.message();
+  feed(a.rx, test::tcpFrame(kClientNet + 1, kServer, 40000, 80, 100, 0, kTcpSyn), 1);
+  ASSERT_TRUE(waitFor([&] { return (*fwd)->snapshot().lcores[0].inspection.fallback_active; }));
+  EXPECT_EQ(rte_ring_count(b.tx), 1u);  // inspected before the budget was found exceeded
+  feed(a.rx, test::ethernet(0x0806), 5);
+  feed(b.rx, test::tcpFrame(kServer, kClientNet + 1, 80, 40000, 900, 101, kTcpSyn | kTcpAck), 5);
+  ASSERT_TRUE(
+      waitFor([&] { return (*fwd)->snapshot().lcores[0].inspection.fallback_drops == 10; }));
+  EXPECT_EQ(rte_ring_count(b.tx), 1u);
+  EXPECT_EQ(rte_ring_count(a.tx), 0u);
+  ASSERT_TRUE(waitFor([&] { return !(*fwd)->snapshot().lcores[0].inspection.fallback_active; }));
+  feed(a.rx, test::ethernet(0x0806), 1);  // not inspected: no new fallback
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(b.tx) == 2; }));
+  EXPECT_EQ((*fwd)->snapshot().lcores[0].inspection.fallback_entries, 1u);
+  (*fwd)->stop();
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_THAT(reports[0], HasSubstr("entered: the filters used"));
+  EXPECT_THAT(reports[0], HasSubstr("fail-closed: dropping the segment's traffic"));
+  EXPECT_THAT(reports[1], HasSubstr("left: inspection resumed after"));
+  EXPECT_THAT(reports[1], HasSubstr("10 packets dropped"));
+  freeRings(a);
+  freeRings(b);
 }
 
 TEST(SymmetricRssTest, KeyHashesBothDirectionsAlike) {

@@ -160,6 +160,47 @@ TEST_F(FilterInspectorTest, ExposesBypassThrottleAndRedirectBeyondTheVerdict) {
   EXPECT_EQ(filter->throttleDelay().count(), 0);
 }
 
+TEST_F(FilterInspectorTest, RedirectsAQuarantinedHostsCleartextRequestAndBlocksItsTls) {
+  FilterSettings s = settings_;
+  s.quarantine.hosts = {"10.10.1.66"};
+  s.quarantine.action = QuarantineAction::kRedirect;
+  s.quarantine.redirect_url = "http://fix.example/q";
+  ASSERT_TRUE(engine_->reload(s).ok());
+  proxy::SessionContext plain = session("10.10.1.66");
+  plain.cleartext = true;
+  plain.server_port = 80;
+  plain.sni.clear();
+  auto inspector = factory_->create(plain);
+  EXPECT_EQ(inspector->openVerdict(), Verdict::kPass);
+  EXPECT_EQ(inspector->inspect(Direction::kClientToServer,
+                               bytes("GET /x HTTP/1.1\r\nHost: www.example.com\r\n\r\n")),
+            Verdict::kBlock);
+  EXPECT_EQ(inspector->clientResponse(),
+            "HTTP/1.1 302 Found\r\nLocation: http://fix.example/q\r\nContent-Length: 0\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n");
+  EXPECT_FALSE(inspector->resetRequested());
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].action, "redirect");
+  EXPECT_FALSE(sink_.events[0].ssl_inspect);
+  // The same host over TLS is blocked when the session opens.
+  EXPECT_EQ(factory_->create(session("10.10.1.66"))->openVerdict(), Verdict::kBlock);
+}
+
+TEST_F(FilterInspectorTest, MatchesSignaturesInACleartextSessionWithoutSslInspect) {
+  proxy::SessionContext plain = session();
+  plain.cleartext = true;
+  plain.server_port = 80;
+  plain.sni.clear();
+  auto inspector = factory_->create(plain);
+  EXPECT_EQ(inspector->inspect(Direction::kClientToServer,
+                               bytes("GET /attack HTTP/1.1\r\nHost: a\r\n\r\n")),
+            Verdict::kBlock);
+  EXPECT_EQ(inspector->reason(), "signature 1: attack");
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_FALSE(sink_.events[0].ssl_inspect);
+  EXPECT_EQ(sink_.events[0].proxy, "web1");
+}
+
 TEST_F(FilterInspectorTest, InspectorsRunConcurrentlyOnWorkerThreads) {
   std::vector<std::thread> workers;
   std::atomic<int> blocked{0};
@@ -192,6 +233,17 @@ TEST(FilterInspectorFactoryTest, MapsTheProxySessionContext) {
   proxy::SessionContext other = session();
   other.service = config::DecryptedService::kImap;
   EXPECT_FALSE(FilterInspectorFactory::flowInfo(other).http);
+}
+
+TEST(FilterInspectorFactoryTest, MapsACleartextSessionAsNeitherDecryptedNorTls) {
+  proxy::SessionContext plain = session();
+  plain.cleartext = true;
+  FlowInfo f = FilterInspectorFactory::flowInfo(plain);
+  EXPECT_FALSE(f.decrypted);
+  EXPECT_FALSE(f.tls);
+  // HTTP is detected from the client's first bytes, whatever the proxy's decrypted service.
+  EXPECT_FALSE(f.http);
+  EXPECT_EQ(f.proxy, "web1");
 }
 
 }  // namespace

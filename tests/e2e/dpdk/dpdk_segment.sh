@@ -2,6 +2,8 @@
 # e2e (issue 8): vtpsd with device.dataplane dpdk bridges an L2 segment between two
 # net_af_packet ports that have no IP address. A client pings and fetches a page from a server
 # on the same subnet through it; `vtpsctl show dataplane` counts both directions and the flows.
+# A request a reject rule matches is dropped and both hosts' TCP stacks take the resets the
+# segment sends (curl fails at once with a reset, block.log has the line).
 #
 #   vtps-dp-cli 10.30.1.1 [vdp-c0]--veth--[vdp-a0] vtps-dp-app [vdp-a1]--veth--[vdp-s0] 10.30.1.2 vtps-dp-srv
 #
@@ -80,7 +82,9 @@ done
 ip netns exec "$NS_CLI" ethtool -K vdp-c0 tx off >/dev/null
 ip netns exec "$NS_SRV" ethtool -K vdp-s0 tx off >/dev/null
 
-mkdir -p "$TMP/www" "$TMP/run"
+mkdir -p "$TMP/www" "$TMP/run" "$TMP/rules"
+echo 'reject http any any -> any any (msg:"forbidden page"; http.uri; content:"/forbidden"; sid:8001;)' \
+  >"$TMP/rules/segment.rules"
 echo "hello across the segment" >"$TMP/www/index.html"
 ip netns exec "$NS_SRV" python3 -m http.server 8080 --bind "$SERVER_IP" --directory "$TMP/www" \
   >"$TMP/http.out" 2>&1 &
@@ -97,6 +101,8 @@ device:
   keystore: $TMP/keystore
   control-socket: $TMP/run/vtpsd.sock
   log-dir: $TMP/log
+filters:
+  rules: $TMP/rules/*.rules
 segments:
   - name: seg1
     ports: ["net_af_packet0,iface=vdp-a0", "net_af_packet1,iface=vdp-a1"]
@@ -166,6 +172,26 @@ grep -Eq '^vtps_dataplane_lcore_polls_total\{lcore="[0-9]+",result="busy"\} [1-9
 grep -q '^vtps_dataplane_port_drops_total{port="net_af_packet0",reason="rx_missed"} ' "$TMP/metrics.txt" ||
   fail "no rx_missed drop series for net_af_packet0"
 ok "/metrics: dataplane port, queue and lcore series (promtool clean)"
+
+# The filters on the segment: the reject rule drops the request and resets both ends; curl sees
+# the reset at once (exit 56), not a timeout (28).
+rc=0
+start=$(date +%s)
+ip netns exec "$NS_CLI" curl -sS --max-time 10 "http://$SERVER_IP:8080/forbidden" \
+  >"$TMP/forbidden.out" 2>&1 || rc=$?
+[ "$rc" = 56 ] || fail "curl /forbidden exited $rc (expected 56, reset): $(cat "$TMP/forbidden.out")"
+[ $(($(date +%s) - start)) -lt 5 ] || fail "curl /forbidden took too long to see the reset"
+grep -q 'Connection reset by peer' "$TMP/forbidden.out" || fail "curl: $(cat "$TMP/forbidden.out")"
+for _ in $(seq 20); do grep -q '"sid":8001' "$TMP/log/block.log" 2>/dev/null && break; sleep 0.1; done
+jq -e 'select(.sid == 8001) | .action == "reject" and .ssl_inspect == false and
+       .proxy == "seg1" and .http_uri == "/forbidden"' "$TMP/log/block.log" >/dev/null ||
+  fail "block.log: $(cat "$TMP/log/block.log" 2>/dev/null)"
+insp=$(ctl show dataplane --json | jq '.lcores[0].inspection')
+jq -e '.flows_blocked == 1 and .resets_sent == 2' <<<"$insp" >/dev/null ||
+  fail "inspection counters after the block: $insp"
+body=$(ip netns exec "$NS_CLI" curl -sS --max-time 10 "http://$SERVER_IP:8080/index.html")
+[ "$body" = "hello across the segment" ] || fail "curl after the block: '$body'"
+ok "reject rule: request dropped, curl reset at once, block.log sid 8001; the next fetch passes"
 
 kill -TERM "$VTPSD_PID"
 rc=0

@@ -9,13 +9,14 @@
 #
 # Inputs (environment): VTPSD, VTPSCTL — the binaries under test (default: BUILD/appliance/...);
 # E2E_BUILD_DIR — build directory used for those defaults (default: REPO/build);
-# E2E_KEEP=1 keeps the temp directory of a passing run too.
+# E2E_KEEP=1 keeps the temp directory of a passing run too; E2E_NS_PREFIX prefixes the namespaces.
 
 shopt -s inherit_errexit
 
-E2E_NS_CLI=vtps-cli
-E2E_NS_APP=vtps-app
-E2E_NS_SRV=vtps-srv
+# E2E_NS_PREFIX (default "vtps-") names the namespaces, so that runs by hand can keep apart.
+E2E_NS_CLI=${E2E_NS_PREFIX:-vtps-}cli
+E2E_NS_APP=${E2E_NS_PREFIX:-vtps-}app
+E2E_NS_SRV=${E2E_NS_PREFIX:-vtps-}srv
 E2E_CLIENT_IP=10.10.1.10
 E2E_APP_CLI_IP=10.10.1.1
 E2E_APP_SRV_IP=10.10.2.1
