@@ -78,24 +78,6 @@ std::string joined(const std::vector<std::string>& items) {
   return out;
 }
 
-// Prints rows as left-aligned columns separated by two spaces.
-void printTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()), 0);
-    for (size_t i = 0; i < row.size(); ++i)
-      widths[i] = std::max(widths[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    std::cout << line << '\n';
-  }
-}
-
 // A certificate (and key) file an operator hands in: --cert, --key, --password-file, --format.
 struct InputOptions {
   std::string cert;
@@ -405,6 +387,7 @@ void addListShow(CLI::App* cert, Context& ctx) {
   auto* list = cert->add_subcommand("list", "list certificates");
   list->callback([&ctx] {
     runCommand(ctx, [&]() -> Status {
+      if (isRemote(ctx)) return remoteList(ctx);
       auto ks = openKeystore(ctx);
       if (!ks.ok()) return ks.error();
       auto recs = ks.value()->certificates();
@@ -419,6 +402,7 @@ void addListShow(CLI::App* cert, Context& ctx) {
   show->add_option("name", *name, "certificate name")->required();
   show->callback([&ctx, name] {
     runCommand(ctx, [&]() -> Status {
+      if (isRemote(ctx)) return remoteShow(ctx, *name);
       auto ks = openKeystore(ctx);
       if (!ks.ok()) return ks.error();
       auto rec = ks.value()->certificate(*name);
@@ -511,6 +495,7 @@ void addDeleteRefresh(CLI::App* cert, Context& ctx) {
   auto* refresh = cert->add_subcommand("refresh-status", "recompute every certificate's status");
   refresh->callback([&ctx] {
     runCommand(ctx, [&]() -> Status {
+      if (isRemote(ctx)) return remoteRefresh(ctx);  // audited by the remote vtpsd
       return audited(ctx, "cert-refresh", std::string("all"), [&]() -> Status {
         auto ks = openKeystore(ctx);
         if (!ks.ok()) return ks.error();
@@ -536,6 +521,11 @@ void addCaImport(CLI::App* ca, Context& ctx) {
   o->input.addTo(imp, /*with_key=*/false);
   imp->callback([&ctx, o] {
     runCommand(ctx, [&]() -> Status {
+      if (isRemote(ctx)) {
+        auto in = o->input.read();
+        if (!in.ok()) return fail("import CA certificate", o->name, in.error());
+        return remoteCaImport(ctx, o->name, *in);
+      }
       return audited(ctx, "ca-import", o->name, [&]() -> Status {
         auto in = o->input.read();
         if (!in.ok()) return fail("import CA certificate", o->name, in.error());
@@ -561,6 +551,7 @@ void addCaList(CLI::App* ca, Context& ctx) {
   list->add_flag("--no-default", *no_default, "do not list the default CA package");
   list->callback([&ctx, no_default] {
     runCommand(ctx, [&]() -> Status {
+      if (isRemote(ctx)) return remoteCaList(ctx);
       auto ks = openKeystore(ctx);
       if (!ks.ok()) return ks.error();
       auto cas = ks.value()->cas();
@@ -597,6 +588,7 @@ void addCaDelete(CLI::App* ca, Context& ctx) {
   del->add_option("name", *name, "CA name")->required();
   del->callback([&ctx, name] {
     runCommand(ctx, [&]() -> Status {
+      if (isRemote(ctx)) return remoteCaDelete(ctx, *name);
       return audited(ctx, "ca-delete", *name, [&]() -> Status {
         auto cfg = ctx.loadConfig();
         if (!cfg.ok()) return fail("delete CA certificate", *name, cfg.error());

@@ -53,7 +53,122 @@ void printImported(const Json& record, const char* verb) {
             << " (" << text(record, "status") << ")";
 }
 
+// The table `cert list` prints, from the REST API's certificate records.
+void printCertificateRows(const Json& records) {
+  std::vector<std::vector<std::string>> rows{
+      {"NAME", "SUBJECT", "ISSUER", "KEY", "NOT AFTER", "STATUS"}};
+  for (const Json& r : records) {
+    const Json info = r.value("certificate", Json::object());
+    rows.push_back({text(r, "name"), text(info, "subject"), text(info, "issuer"), text(info, "key"),
+                    text(info, "not_after"), text(r, "status")});
+  }
+  printTable(rows);
+}
+
+std::string joinedText(const Json& j, const char* key) {
+  std::string out;
+  for (const Json& item : j.value(key, Json::array())) {
+    if (item.is_string()) out += (out.empty() ? "" : ", ") + item.get<std::string>();
+  }
+  return out.empty() ? "-" : out;
+}
+
+Result<Json> remoteCertificates(const Context& ctx) {
+  auto r = askDaemon(ctx, Json{{"method", "cert-list"}});
+  if (!r.ok()) return r.error();
+  return r->value("certificates", Json::array());
+}
+
 }  // namespace
+
+Status remoteList(const Context& ctx) {
+  auto records = remoteCertificates(ctx);
+  if (!records.ok()) return records.error();
+  printCertificateRows(*records);
+  return {};
+}
+
+Status remoteShow(const Context& ctx, const std::string& name) {
+  auto records = remoteCertificates(ctx);
+  if (!records.ok()) return records.error();
+  for (const Json& r : *records) {
+    if (text(r, "name") != name) continue;
+    const Json info = r.value("certificate", Json::object());
+    const Json chain = r.value("chain", Json::array());
+    std::cout << "Name:          " << name << "\nKind:          " << text(r, "kind")
+              << "\nStatus:        " << text(r, "status")
+              << "\nExportable:    " << (r.value("exportable", false) ? "yes" : "no")
+              << "\nCreated:       " << text(r, "created")
+              << "\nSubject:       " << text(info, "subject")
+              << "\nIssuer:        " << text(info, "issuer")
+              << "\nSerial:        " << text(info, "serial")
+              << "\nKey:           " << text(info, "key")
+              << "\nNot before:    " << text(info, "not_before")
+              << "\nNot after:     " << text(info, "not_after")
+              << "\nDNS names:     " << joinedText(info, "dns_names")
+              << "\nCA:            " << (info.value("is_ca", false) ? "yes" : "no")
+              << "\nSelf-signed:   " << (info.value("self_signed", false) ? "yes" : "no")
+              << "\nSHA-256:       " << text(info, "sha256_fingerprint")
+              << "\nChain:         " << chain.size() << " certificate(s)\n";
+    for (size_t i = 0; i < chain.size(); ++i) {
+      std::cout << "  [" << i + 1 << "] " << text(chain[i], "subject") << " (not after "
+                << text(chain[i], "not_after") << ")\n";
+    }
+    return {};
+  }
+  return Error{"show certificate " + name + ": no certificate of that name on " + ctx.remote_url};
+}
+
+Status remoteRefresh(const Context& ctx) {
+  auto r = askDaemon(ctx, Json{{"method", "cert-refresh"}});
+  if (!r.ok()) return r.error();
+  return remoteList(ctx);
+}
+
+Status remoteCaList(const Context& ctx) {
+  auto r = askDaemon(ctx, Json{{"method", "ca-list"}});
+  if (!r.ok()) return r.error();
+  std::vector<std::vector<std::string>> rows{
+      {"NAME", "SUBJECT", "NOT AFTER", "STATUS", "CERTIFICATES"}};
+  for (const Json& c : r->value("ca-certificates", Json::array())) {
+    const Json certs = c.value("certificates", Json::array());
+    const Json first = certs.empty() ? Json::object() : certs.front();
+    rows.push_back({text(c, "name"), text(first, "subject"), text(first, "not_after"),
+                    text(c, "status"), std::to_string(certs.size())});
+  }
+  printTable(rows);
+  std::cout << "\n(the default CA package is the appliance's own; list it there)\n";
+  return {};
+}
+
+Status remoteCaImport(const Context& ctx, const std::string& name,
+                      const mgmt::CertificateSource& source) {
+  const bool pem =
+      source.format == "pem" ||
+      (source.format.empty() && source.cert_bytes.find("-----BEGIN") != std::string::npos);
+  if (!pem) {
+    return Error{"import CA certificate " + name +
+                 ": --remote takes PEM files; convert it first (openssl x509 -outform PEM)"};
+  }
+  auto r =
+      askDaemon(ctx, Json{{"method", "ca-import"}, {"name", name}, {"pem", source.cert_bytes}});
+  if (!r.ok()) return r.error();
+  const Json certs = r->value("certificates", Json::array());
+  std::cout << "imported CA certificate " << text(*r, "name") << ": "
+            << (certs.empty() ? std::string() : text(certs.front(), "subject")) << " ("
+            << text(*r, "status")
+            << (certs.size() > 1 ? ", " + std::to_string(certs.size()) + " certificates"
+                                 : std::string())
+            << ")\n";
+  return {};
+}
+
+Status remoteCaDelete(const Context& ctx, const std::string& name) {
+  auto r = askDaemon(ctx, Json{{"method", "ca-delete"}, {"name", name}});
+  if (!r.ok()) return r.error();
+  std::cout << "deleted CA certificate " << name << '\n';
+  return {};
+}
 
 Status remoteNewSigning(const Context& ctx, const std::string& name,
                         const mgmt::NewCertificateRequest& request) {

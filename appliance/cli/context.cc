@@ -1,5 +1,6 @@
 #include "appliance/cli/context.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -44,6 +45,23 @@ void Context::refuse(const std::string& message) {
 void runCommand(Context& ctx, const std::function<Status()>& body) {
   Status st = body();
   if (!st.ok()) ctx.refuse(st.message());
+}
+
+void printTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (size_t i = 0; i < row.size(); ++i)
+      widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    std::cout << line << '\n';
+  }
 }
 
 }  // namespace vtps::cli

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "appliance/config/config.h"
 #include "crypto/result.h"
@@ -59,5 +60,8 @@ void addFilterCommands(CLI::App& app, Context& ctx);     // show filters [top] (
 void addDataplaneCommands(CLI::App& app, Context& ctx);  // show dataplane (dataplane_commands.cc)
 // cert supply-key, under `cert`: a key handed to the running vtpsd (cert_supply_key.cc)
 void addCertSupplyKey(CLI::App* cert, Context& ctx);
+
+// Prints rows as left-aligned columns, each padded to its widest cell, two spaces apart.
+void printTable(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace vtps::cli

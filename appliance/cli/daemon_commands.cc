@@ -34,24 +34,6 @@ std::string scalarText(const Json& v) {
   return v.dump();
 }
 
-// Columns padded to their widest cell, two spaces apart.
-void printTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& row : rows) {
-    width.resize(std::max(width.size(), row.size()), 0);
-    for (size_t i = 0; i < row.size(); ++i)
-      width[i] = std::max(width[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-    }
-    std::cout << line << '\n';
-  }
-}
-
 Status showStatus(const Context& ctx, bool json) {
   auto r = ask(ctx, Json{{"method", "status"}});
   if (!r.ok()) return r.error();

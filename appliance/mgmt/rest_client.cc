@@ -73,6 +73,14 @@ std::optional<RemoteRoute> routeFor(const Json& request) {
   if (method == "config-history") return RemoteRoute{"GET", "/api/v1/config/history", nullptr};
   if (method == "cert-list") return RemoteRoute{"GET", "/api/v1/certificates", nullptr};
   if (method == "ca-list") return RemoteRoute{"GET", "/api/v1/ca-certificates", nullptr};
+  if (method == "ca-import") {
+    return RemoteRoute{"POST", "/api/v1/ca-certificates", bodyOf(request, false)};
+  }
+  if (method == "ca-delete") {
+    return RemoteRoute{"DELETE",
+                       "/api/v1/ca-certificates/" + segment(request.value("name", std::string())),
+                       nullptr};
+  }
   if (method == "counters") {
     std::string group = request.value("group", std::string());
     return RemoteRoute{

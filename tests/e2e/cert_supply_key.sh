@@ -52,7 +52,7 @@ waiting="waiting for keys: web1-ec, web1-rsa, web2-ec, web2-rsa (left out until 
 e2e_expect_eq "vtpsctl status state" "$(vtpsctl status --json | jq -r .state)" "$waiting"
 vtpsctl status | grep -qF "state:" || e2e_fail "vtpsctl status does not print the state"
 e2e_wait_for "the waiting-for-keys warning in system.log" 5 \
-  jq -e 'select(.event == "waiting-for-keys" and .severity == "warning")' "$E2E_LOG_DIR/system.log"
+  jq -s -e 'any(.[]; .event == "waiting-for-keys" and .severity == "warning")' "$E2E_LOG_DIR/system.log"
 grep -F '"waiting-for-keys"' "$E2E_LOG_DIR/system.log" | grep -qF "$waiting" ||
   e2e_fail "system.log does not name every missing key"
 readyz() { in_app curl -sS --max-time 5 -w ' %{http_code}' "http://127.0.0.1:$METRICS_PORT/readyz"; }
@@ -234,6 +234,42 @@ e2e_expect_eq "bad format: --remote and local" "$remote_err" "$local_err"
 e2e_expect_eq "remote delete" "$(remote cert delete remote-web)" "deleted remote-web"
 vtpsctl cert list | grep -q '^remote-web ' && e2e_fail "remote-web still listed after the remote delete"
 e2e_ok "remote-web gone"
+
+e2e_check "vtpsctl --remote cert list/show/refresh-status and ca import/list/delete"
+remote cert list >"$E2E_TMP/remote-list.txt"
+vtpsctl cert list >"$E2E_TMP/local-list.txt"
+# The same certificates (statuses differ: keys live only in the remote vtpsd's memory here).
+e2e_expect_eq "remote cert list names = local cert list names" \
+  "$(awk '{print $1}' "$E2E_TMP/remote-list.txt")" "$(awk '{print $1}' "$E2E_TMP/local-list.txt")"
+# The daemon holds web1-rsa's supplied key; the offline listing cannot.
+grep '^web1-rsa ' "$E2E_TMP/remote-list.txt" | grep -q 'Key Missing' &&
+  e2e_fail "remote cert list: the daemon's web1-rsa has no key: $(cat "$E2E_TMP/remote-list.txt")"
+grep '^web1-rsa ' "$E2E_TMP/local-list.txt" | grep -q 'Key Missing' ||
+  e2e_fail "local cert list: web1-rsa is not Key Missing offline: $(cat "$E2E_TMP/local-list.txt")"
+remote cert refresh-status | grep -q '^web1-rsa ' || e2e_fail "remote refresh-status lists no web1-rsa"
+e2e_expect_eq "remote cert show: fingerprint" \
+  "$(remote cert show web1-rsa | sed -n 's/^SHA-256: *//p')" \
+  "$(vtpsctl cert show web1-rsa | sed -n 's/^SHA-256: *//p')"
+remote_err=$(remote cert show nothing-here 2>&1 >/dev/null) && e2e_fail "remote show of nothing succeeded"
+[[ $remote_err == *"show certificate nothing-here: no certificate"* ]] ||
+  e2e_fail "remote show error: $remote_err"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout /dev/null \
+  -subj "/CN=remote-root" -days 30 -out "$d/remote-root.crt" 2>/dev/null
+out=$(remote ca import remote-root --cert "$d/remote-root.crt")
+[[ $out == "imported CA certificate remote-root: CN=remote-root (Valid)" ]] ||
+  e2e_fail "remote ca import: $out"
+remote ca list | grep -q '^remote-root .*Valid' || e2e_fail "remote ca list lacks remote-root"
+vtpsctl ca list --no-default | grep -q '^remote-root ' || e2e_fail "local ca list lacks remote-root"
+openssl x509 -in "$d/remote-root.crt" -outform DER -out "$d/remote-root.der"
+remote_err=$(remote ca import remote-der --cert "$d/remote-root.der" --format der 2>&1 >/dev/null) &&
+  e2e_fail "remote DER ca import accepted"
+[[ $remote_err == *"--remote takes PEM files"* ]] || e2e_fail "remote DER error: $remote_err"
+e2e_expect_eq "remote ca delete" "$(remote ca delete remote-root)" "deleted CA certificate remote-root"
+vtpsctl ca list --no-default | grep -q '^remote-root ' && e2e_fail "remote-root still listed"
+e2e_wait_for "the remote ca import in audit.log" 5 \
+  jq -s -e 'any(.[]; .action == "ca-import" and .object == "remote-root" and .result == "ok")' \
+  "$E2E_LOG_DIR/audit.log"
+e2e_ok "remote ca import/delete audited"
 
 vtps_stop
 

@@ -66,7 +66,7 @@ e2e_expect_eq "export after apply" "$(vtpsctl config export | sha256sum | cut -c
 e2e_expect_eq "history entries" "$(vtpsctl config history | wc -l)" 1
 vtpsctl config rollback
 e2e_expect_eq "export after rollback" "$(vtpsctl config export | sha256sum | cut -c1-64)" "$original"
-e2e_wait_for "the rollback in audit.log" 5 jq -e 'select(.action == "rollback")' "$E2E_LOG_DIR/audit.log"
+e2e_wait_for "the rollback in audit.log" 5 jq -s -e 'any(.[]; .action == "rollback")' "$E2E_LOG_DIR/audit.log"
 applied=$(jq -c 'select(.action == "apply" and .result == "ok")' "$E2E_LOG_DIR/audit.log" | tail -n 1)
 e2e_expect_eq "audited apply actor" "$(jq -r .actor <<<"$applied" | cut -d' ' -f1-4)" "user admin via REST"
 e2e_expect_eq "audited digest before" "$(jq -r .sha256_before <<<"$applied")" "$original"
@@ -104,7 +104,7 @@ out=$(rest "$E2E_TMP/admin.token" DELETE /api/v1/exclusions/pinned.example.com)
 e2e_expect_eq "missing status" "$(tail -n 1 <<<"$out")" 400
 e2e_expect_eq "missing: CLI and REST" "$cli_err" "vtpsctl: $(head -n -1 <<<"$out" | jq -r .error)"
 e2e_wait_for "the exclusion changes in audit.log" 5 \
-  jq -e 'select(.action == "exclusion-delete" and .result == "refused")' "$E2E_LOG_DIR/audit.log"
+  jq -s -e 'any(.[]; .action == "exclusion-delete" and .result == "refused")' "$E2E_LOG_DIR/audit.log"
 e2e_ok "exclusions: REST and CLI edit one store and refuse alike"
 
 # sslscan_protocol PROTOCOL: "enabled" or "disabled" as sslscan reports it for the API's port.

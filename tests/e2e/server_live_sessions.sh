@@ -31,8 +31,8 @@ e2e_expect_eq "npSslInspStats sessionsCleared" "$(counter npSslInspStats session
 ssl_log_wait 1
 e2e_ok "SSL log: $(ssl_log_field true decision), reason '$(ssl_log_field true reason)'"
 e2e_wait_for "system log ssl-clear entry" 5 system_log_has "closed by the operator"
-e2e_wait_for "the ssl-clear audit.log line" 5 jq -e \
-  'select(.action == "ssl-clear" and .actor == "root via control socket" and .object == "1 live SSL sessions")' \
+e2e_wait_for "the ssl-clear audit.log line" 5 jq -s -e \
+  'any(.[]; .action == "ssl-clear" and .actor == "root via control socket" and .object == "1 live SSL sessions")' \
   "$E2E_LOG_DIR/audit.log"
 
 vtps_stop

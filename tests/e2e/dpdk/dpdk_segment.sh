@@ -183,8 +183,8 @@ ip netns exec "$NS_CLI" curl -sS --max-time 10 "http://$SERVER_IP:8080/forbidden
 [ $(($(date +%s) - start)) -lt 5 ] || fail "curl /forbidden took too long to see the reset"
 grep -q 'Connection reset by peer' "$TMP/forbidden.out" || fail "curl: $(cat "$TMP/forbidden.out")"
 for _ in $(seq 20); do grep -q '"sid":8001' "$TMP/log/block.log" 2>/dev/null && break; sleep 0.1; done
-jq -e 'select(.sid == 8001) | .action == "reject" and .ssl_inspect == false and
-       .proxy == "seg1" and .http_uri == "/forbidden"' "$TMP/log/block.log" >/dev/null ||
+jq -s -e 'any(.[]; .sid == 8001 and .action == "reject" and .ssl_inspect == false and
+       .proxy == "seg1" and .http_uri == "/forbidden")' "$TMP/log/block.log" >/dev/null ||
   fail "block.log: $(cat "$TMP/log/block.log" 2>/dev/null)"
 insp=$(ctl show dataplane --json | jq '.lcores[0].inspection')
 jq -e '.flows_blocked == 1 and .resets_sent == 2' <<<"$insp" >/dev/null ||
