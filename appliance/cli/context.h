@@ -58,6 +58,7 @@ void addDeployCommands(CLI::App& app, Context& ctx);     // deploy …        (d
 void addManagementCommands(CLI::App& app, Context& ctx);
 void addFilterCommands(CLI::App& app, Context& ctx);     // show filters [top] (filter_commands.cc)
 void addDataplaneCommands(CLI::App& app, Context& ctx);  // show dataplane (dataplane_commands.cc)
+void addLogCommands(CLI::App& app, Context& ctx);        // logs LOG …      (log_commands.cc)
 // cert supply-key, under `cert`: a key handed to the running vtpsd (cert_supply_key.cc)
 void addCertSupplyKey(CLI::App* cert, Context& ctx);
 

@@ -1,6 +1,6 @@
 // Filter commands for a running vtpsd (control socket, or --remote; cli/daemon_call.h):
-//   show filters              rule sets (loaded and failed rule counts, first rule errors) and the
-//                             counters per action and stage
+//   show filters              rule sets (loaded and failed rule counts, first rule errors), the
+//                             cleartext inspection tuples, and the counters per action and stage
 //   show filters top [--count N]   the rules with the most hits (10 by default)
 #include <iostream>
 #include <memory>
@@ -47,6 +47,22 @@ Status showFilters(const Context& ctx, bool json) {
     return {};
   }
   printRuleSets(r->at("rule_sets"));
+  std::cout << "Cleartext inspection tuples\n";
+  const Json tuples = r->value("cleartext_tuples", Json::array());
+  if (tuples.empty()) std::cout << "  (none: only SSL tuples reach the proxy)\n";
+  for (const Json& t : tuples) {
+    auto list = [](const Json& items) {
+      std::string out;
+      for (const Json& i : items)
+        out += (out.empty() ? "" : ", ") + i.get<std::string>();
+      return out;
+    };
+    const std::string profile = t.value("profile", std::string());
+    std::cout << "  " << t.value("name", std::string()) << ": " << list(t.at("destinations"))
+              << " port " << list(t.at("ports")) << ", profile "
+              << (profile.empty() ? std::string("(default)") : profile)
+              << (t.value("tcp_reset", false) ? ", tcp-reset" : "") << "\n";
+  }
   std::cout << "Counters\n";
   for (const auto& [name, value] : r->at("counters").items())
     std::cout << "  " << padded(name, 34) << value.dump() << "\n";

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   vtps::cli::addManagementCommands(app, ctx);  // after addDaemonCommands: extends `config`
   vtps::cli::addFilterCommands(app, ctx);      // after addDaemonCommands: adds `show filters`
   vtps::cli::addDataplaneCommands(app, ctx);   // after addDaemonCommands: adds `show dataplane`
+  vtps::cli::addLogCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

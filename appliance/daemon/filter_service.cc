@@ -54,8 +54,26 @@ Result<std::unique_ptr<FilterService>> FilterService::create(const config::Confi
   s->engine_ = std::move(*engine);
   s->factory_ = std::make_shared<filter::FilterInspectorFactory>(s->engine_);
   s->trace_dir_ = filter::traceDirOf(config);
+  s->rememberTuples(config);
   s->reportLoad();
   return s;
+}
+
+void FilterService::rememberTuples(const config::Config& config) {
+  cleartext_tuples_ = mgmt::Json::array();
+  for (const config::CleartextTuple& t : config.filters.cleartext_inspection) {
+    mgmt::Json destinations = mgmt::Json::array();
+    for (const config::Cidr4& d : t.destinations)
+      destinations.push_back(d.str());
+    mgmt::Json ports = mgmt::Json::array();
+    for (const config::PortRange& p : t.ports)
+      ports.push_back(p.str());
+    cleartext_tuples_.push_back(mgmt::Json{{"name", t.name},
+                                           {"destinations", std::move(destinations)},
+                                           {"ports", std::move(ports)},
+                                           {"profile", t.profile},
+                                           {"tcp_reset", t.tcp_reset}});
+  }
 }
 
 Result<std::shared_ptr<const filter::Pipeline>> FilterService::prepare(
@@ -69,6 +87,7 @@ void FilterService::install(std::shared_ptr<const filter::Pipeline> pipeline,
                             const config::Config& config) {
   engine_->install(std::move(pipeline));
   trace_dir_ = filter::traceDirOf(config);
+  rememberTuples(config);
   reportLoad();
 }
 
@@ -134,8 +153,10 @@ mgmt::Json FilterService::showResponse() const {
   mgmt::Json counters = mgmt::Json::object();
   for (const auto& [name, value] : engine_->counters())
     counters[name] = value;
-  return mgmt::Json{
-      {"rule_sets", std::move(sets)}, {"counters", std::move(counters)}, {"trace_dir", trace_dir_}};
+  return mgmt::Json{{"rule_sets", std::move(sets)},
+                    {"cleartext_tuples", cleartext_tuples_},
+                    {"counters", std::move(counters)},
+                    {"trace_dir", trace_dir_}};
 }
 
 mgmt::Json FilterService::topResponse(const mgmt::Json& request) const {

@@ -65,6 +65,9 @@ class FilterService final : public filter::FilterEventSink {
   std::atomic<uint64_t> traces_dropped_{0};
   proxy::UniqueFd event_fd_;
   std::string trace_dir_;
+  // filters.cleartext-inspection of the config in force, for `vtpsctl show filters`.
+  mgmt::Json cleartext_tuples_ = mgmt::Json::array();
+  void rememberTuples(const config::Config& config);
 };
 
 }  // namespace vtps::daemon

@@ -89,6 +89,16 @@ std::optional<RemoteRoute> routeFor(const Json& request) {
             (group.empty() ? "" : "?group=" + httplib::detail::encode_query_param(group)),
         nullptr};
   }
+  if (method == "logs") {
+    std::string path = "/api/v1/logs/" + segment(request.value("log", std::string())) +
+                       "?offset=" + std::to_string(request.value("offset", size_t{0})) +
+                       "&limit=" + std::to_string(request.value("limit", size_t{100}));
+    const Json where = request.value("where", Json::object());
+    for (const auto& [field, value] : where.items()) {
+      path += "&" + segment(field) + "=" + segment(value.get<std::string>());
+    }
+    return RemoteRoute{"GET", path, nullptr};
+  }
   if (method == "apply") {
     return RemoteRoute{"POST", "/api/v1/config/apply",
                        Json{{"yaml", request.value("yaml", std::string())},

@@ -1,8 +1,6 @@
 // The REST API's read views of the running config, the management certificate and the logs.
-#include <algorithm>
-#include <fstream>
-
 #include "appliance/config/loader.h"
+#include "appliance/mgmt/log_reader.h"
 #include "appliance/mgmt/rest_internal.h"
 #include "appliance/mgmt/running_config_format.h"
 #include "appliance/mgmt/state_paths.h"
@@ -15,9 +13,6 @@ namespace {
 
 using Json = RestJson;
 using namespace config;
-
-constexpr std::size_t kDefaultLogLimit = 100;
-constexpr std::size_t kMaxLogLimit = 1000;
 
 std::vector<std::string> strings(const std::vector<Cidr4>& v) {
   std::vector<std::string> out;
@@ -106,16 +101,6 @@ RestResponse listOf(const Principal& p, std::string_view kind, const char* key,
     if (groupAllows(p, kind, o.name)) list.push_back(toJson(o));
   }
   return jsonResponse(200, Json{{key, std::move(list)}});
-}
-
-bool entryMatches(const Json& entry, const std::multimap<std::string, std::string>& query) {
-  for (const auto& [key, want] : query) {
-    if (key == "offset" || key == "limit") continue;
-    if (!entry.is_object() || !entry.contains(key)) return false;
-    const Json& v = entry.at(key);
-    if ((v.is_string() ? v.get<std::string>() : v.dump()) != want) return false;
-  }
-  return true;
 }
 
 std::optional<std::size_t> number(const std::string& text) {
@@ -260,34 +245,21 @@ RestResponse RestApi::replaceManagementCertificate(const Call& c) const {
 }
 
 RestResponse RestApi::logs(const Call& c) const {
-  const std::string& name = c.params.at("log");
-  if (name != "ssl" && name != "system" && name != "failed" && name != "audit") {
-    return errorResponse(404, "no such log: " + name + " (known: ssl, system, failed, audit)");
-  }
+  LogQuery q;
+  q.log = c.params.at("log");
+  if (!isLogName(q.log)) return errorResponse(404, unknownLogMessage(q.log));
   auto offset = number(c.query("offset").empty() ? "0" : c.query("offset"));
   auto limit =
       number(c.query("limit").empty() ? std::to_string(kDefaultLogLimit) : c.query("limit"));
-  if (!offset || !limit || *limit == 0 || *limit > kMaxLogLimit) {
-    return errorResponse(400,
-                         "offset must be a number and limit 1.." + std::to_string(kMaxLogLimit));
+  if (!offset || !limit) return errorResponse(400, checkLogPage(0, 0).message());
+  q.offset = *offset;
+  q.limit = *limit;
+  for (const auto& [key, value] : c.request.query) {
+    if (key != "offset" && key != "limit") q.fields.emplace_back(key, value);
   }
-  std::ifstream in(options_.log_dir + "/" + name + ".log");
-  std::vector<Json> matched;
-  std::string line;
-  while (std::getline(in, line)) {
-    Json entry = Json::parse(line, nullptr, false);
-    if (!entry.is_discarded() && entryMatches(entry, c.request.query))
-      matched.push_back(std::move(entry));
-  }
-  std::reverse(matched.begin(), matched.end());  // newest first
-  Json page = Json::array();
-  for (std::size_t i = *offset; i < matched.size() && page.size() < *limit; ++i)
-    page.push_back(matched[i]);
-  return jsonResponse(200, Json{{"log", name},
-                                {"total", matched.size()},
-                                {"offset", *offset},
-                                {"limit", *limit},
-                                {"entries", std::move(page)}});
+  auto page = readLogPage(options_.log_dir, q);
+  if (!page.ok()) return errorResponse(400, page.message());
+  return jsonResponse(200, *page);
 }
 
 }  // namespace vtps::mgmt

@@ -177,6 +177,11 @@ e2e_expect_eq "counter traffic_management_trusted" \
   "$(jq '.counters.traffic_management_trusted' <<<"$filters")" 1
 e2e_expect_eq "counter traffic_management_rate_limited" \
   "$(jq '.counters.traffic_management_rate_limited' <<<"$filters")" 1
+e2e_expect_eq "show filters: the cleartext tuple" \
+  "$(jq -S -c '.cleartext_tuples' <<<"$filters")" \
+  '[{"destinations":["10.10.2.0/24"],"name":"web-plain","ports":["80"],"profile":"","tcp_reset":true}]'
+vtpsctl show filters | grep -qxF '  web-plain: 10.10.2.0/24 port 80, profile (default), tcp-reset' ||
+  e2e_fail "vtpsctl show filters does not list web-plain: $(vtpsctl show filters)"
 
 e2e_check "TLS on the SSL tuple is still decrypted and inspected"
 status=$(e2e_curl web1.test "$E2E_SERVER_IP" -o /dev/null -w '%{http_code}' https://web1.test/hello)

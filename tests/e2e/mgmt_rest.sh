@@ -73,6 +73,17 @@ e2e_expect_eq "audited digest before" "$(jq -r .sha256_before <<<"$applied")" "$
 rolled=$(jq -c 'select(.action == "rollback")' "$E2E_LOG_DIR/audit.log" | tail -n 1)
 e2e_expect_eq "audited rollback actor" "$(jq -r .actor <<<"$rolled")" "root via control socket"
 e2e_expect_eq "audited rollback after" "$(jq -r .sha256_after <<<"$rolled")" "$original"
+e2e_expect_eq "vtpsctl logs audit --where action=rollback (local)" \
+  "$(vtpsctl logs audit --where action=rollback --limit 1)" "$rolled"
+e2e_expect_eq "vtpsctl logs audit --where action=rollback (--remote)" \
+  "$(remote "$E2E_TMP/watcher.token" logs audit --where action=rollback --limit 1)" "$rolled"
+e2e_expect_eq "the same page from GET /api/v1/logs/audit" \
+  "$(rest "$E2E_TMP/watcher.token" GET '/api/v1/logs/audit?action=rollback&limit=1' |
+    head -n -1 | jq -c '.entries[0]')" "$rolled"
+log_err=$(vtpsctl logs nothing 2>&1 >/dev/null) && e2e_fail "vtpsctl logs nothing succeeded"
+remote_log_err=$(remote "$E2E_TMP/watcher.token" logs nothing 2>&1 >/dev/null) &&
+  e2e_fail "remote logs nothing succeeded"
+e2e_expect_eq "unknown log: local and --remote" "$remote_log_err" "$log_err"
 refused=$(jq -c 'select(.result == "refused")' "$E2E_LOG_DIR/audit.log" | wc -l)
 [ "$refused" -ge 2 ] || e2e_fail "refused applies not audited ($refused lines)"
 e2e_ok "refused applies audited too"
