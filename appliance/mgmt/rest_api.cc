@@ -71,6 +71,15 @@ Result<Principal> authenticate(const std::string& users_file, const std::string&
   return makeError("authentication failed: unsupported Authorization scheme");
 }
 
+// A keystore change's control request: the REST body as it came, the control method, and the
+// certificate name from the path when the route has one.
+Json bodyRequest(const RestApi::Call& c, const char* method, bool name_from_path) {
+  Json request = c.body;
+  request["method"] = method;
+  if (name_from_path) request["name"] = c.params.at("name");
+  return request;
+}
+
 }  // namespace
 
 RestResponse jsonResponse(int status, const Json& body) {
@@ -217,17 +226,13 @@ RestResponse RestApi::certificates(const Call& c) const {
 }
 
 RestResponse RestApi::newSigningCertificate(const Call& c) const {
-  Json request = c.body;
-  request["method"] = "cert-new-signing";
-  return forward(c, request);
+  return forward(c, bodyRequest(c, "cert-new-signing", false));
 }
 
 // The keystore changes below carry the request body to vtpsd as the control method's request:
 // the same fields, the same shared code (keystore_ops.h), the same words as vtpsctl.
 RestResponse RestApi::newCertificateRequest(const Call& c) const {
-  Json request = c.body;
-  request["method"] = "cert-csr-new";
-  return forward(c, request);
+  return forward(c, bodyRequest(c, "cert-csr-new", false));
 }
 
 RestResponse RestApi::exportCertificateRequest(const Call& c) const {
@@ -235,30 +240,19 @@ RestResponse RestApi::exportCertificateRequest(const Call& c) const {
 }
 
 RestResponse RestApi::importCertificate(const Call& c) const {
-  Json request = c.body;
-  request["method"] = "cert-import";
-  return forward(c, request);
+  return forward(c, bodyRequest(c, "cert-import", false));
 }
 
 RestResponse RestApi::replaceCertificate(const Call& c) const {
-  Json request = c.body;
-  request["method"] = "cert-replace";
-  request["name"] = c.params.at("name");
-  return forward(c, request);
+  return forward(c, bodyRequest(c, "cert-replace", true));
 }
 
 RestResponse RestApi::exportCertificate(const Call& c) const {
-  Json request = c.body;
-  request["method"] = "cert-export";
-  request["name"] = c.params.at("name");
-  return forward(c, request);
+  return forward(c, bodyRequest(c, "cert-export", true));
 }
 
 RestResponse RestApi::supplyKey(const Call& c) const {
-  Json request = c.body;
-  request["method"] = "cert-supply-key";
-  request["name"] = c.params.at("name");
-  return forward(c, request);
+  return forward(c, bodyRequest(c, "cert-supply-key", true));
 }
 
 RestResponse RestApi::deleteCertificate(const Call& c) const {
@@ -274,9 +268,7 @@ RestResponse RestApi::caCertificates(const Call& c) const {
 }
 
 RestResponse RestApi::importCaCertificate(const Call& c) const {
-  Json request = c.body;
-  request["method"] = "ca-import";
-  return forward(c, request);
+  return forward(c, bodyRequest(c, "ca-import", false));
 }
 
 RestResponse RestApi::deleteCaCertificate(const Call& c) const {

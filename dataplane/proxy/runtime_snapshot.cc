@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "crypto/keystore.h"
 #include "crypto/ossl_interop.h"
 
@@ -69,6 +71,15 @@ Result<tls::TlsOptions> optionsOf(std::string_view what,
   options.cipher_suites = cipher_suites;
   options.http2_to_http1_downgrade = downgrade;
   return options;
+}
+
+// A destination address and port inside one of the `destinations` × `ports` tuples.
+bool inTuple(const std::vector<config::Cidr4>& destinations,
+             const std::vector<config::PortRange>& ports, uint32_t destination, uint16_t port) {
+  return std::any_of(ports.begin(), ports.end(),
+                     [port](const config::PortRange& r) { return r.contains(port); }) &&
+         std::any_of(destinations.begin(), destinations.end(),
+                     [destination](const config::Cidr4& d) { return d.contains(destination); });
 }
 
 }  // namespace
@@ -142,13 +153,7 @@ Result<std::shared_ptr<const RuntimeSnapshot>> RuntimeSnapshot::build(
 const ServerPolicyMatch* RuntimeSnapshot::matchServer(uint32_t destination, uint16_t port) const {
   for (const ServerPolicyMatch& m : policies_) {
     const config::ServerProxy& proxy = *m.proxy->config;
-    bool port_ok = false;
-    for (const config::PortRange& r : proxy.detection_ports)
-      port_ok = port_ok || r.contains(port);
-    if (!port_ok) continue;
-    for (const config::Cidr4& d : proxy.destinations) {
-      if (d.contains(destination)) return &m;
-    }
+    if (inTuple(proxy.destinations, proxy.detection_ports, destination, port)) return &m;
   }
   return nullptr;
 }
@@ -156,13 +161,7 @@ const ServerPolicyMatch* RuntimeSnapshot::matchServer(uint32_t destination, uint
 const config::CleartextTuple* RuntimeSnapshot::matchCleartext(uint32_t destination,
                                                               uint16_t port) const {
   for (const config::CleartextTuple& t : config_->filters.cleartext_inspection) {
-    bool port_ok = false;
-    for (const config::PortRange& r : t.ports)
-      port_ok = port_ok || r.contains(port);
-    if (!port_ok) continue;
-    for (const config::Cidr4& d : t.destinations) {
-      if (d.contains(destination)) return &t;
-    }
+    if (inTuple(t.destinations, t.ports, destination, port)) return &t;
   }
   return nullptr;
 }
