@@ -116,12 +116,17 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
   // rules that one installed. Requests wait in the backlog until run() serves them.
   VTPS_RETURN_IF_ERROR(openControlLoop(device.control_socket));
 
-  auto engine = proxy::ProxyEngine::create(proxy::EngineOptions{}, p.key_wait.runnable, *p.keystore,
+  proxy::EngineOptions engine_options;
+  engine_options.exception_interfaces = DataplaneService::exceptionInterfaces(*config);
+  auto engine = proxy::ProxyEngine::create(engine_options, p.key_wait.runnable, *p.keystore,
                                            *p.session_metrics, p.filters->inspectorFactory());
   if (!engine.ok()) return makeError("start: proxy engine: " + engine.message());
   p.engine = std::move(*engine);
+  p.proxy_available.store(true);
   if (device.dataplane == config::Dataplane::kDpdk) {
-    auto dataplane = DataplaneService::start(*config, p.filters->sharedEngine(), *p.log);
+    auto dataplane =
+        DataplaneService::start(*config, *p.key_wait.runnable, p.filters->sharedEngine(), *p.log,
+                                engine_options, &p.proxy_available);
     if (!dataplane.ok()) return makeError("start: " + dataplane.message());
     p.dataplane = std::move(*dataplane);
   }
@@ -295,6 +300,7 @@ ApplyOutcome Daemon::applyLoaded(config::LoadResult loaded, const std::string& s
     Status st = pipeline.ok() ? parts_->engine->apply(wait.runnable) : Status(pipeline.error());
     if (st.ok()) {
       parts_->filters->install(std::move(*pipeline), *next);
+      if (parts_->dataplane) parts_->dataplane->applyConfig(*wait.runnable);
       outcome.applied = true;
       outcome.warnings = restartOnlyChanges(*next);
       parts_->key_wait = std::move(wait);

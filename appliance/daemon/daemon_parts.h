@@ -3,6 +3,7 @@
 // control socket closes first, the engine stops before the sink and log it writes to.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "appliance/daemon/daemon.h"
@@ -40,6 +41,9 @@ class Daemon::Parts {
   std::unique_ptr<FilterService> filters;
   std::unique_ptr<proxy::ProxyEngine> engine;
   // device.dataplane: dpdk only: the segment forwarder (dataplane_service.h).
+  // Whether the proxy takes new flows from the dataplane's exception ports (declared before
+  // the dataplane, whose lcores read it until it is destroyed).
+  std::atomic<bool> proxy_available{false};
   std::unique_ptr<DataplaneService> dataplane;
   std::unique_ptr<telemetry::MetricsServer> metrics;  // reads the engine: stops before it
   std::unique_ptr<mgmt::ControlServer> control;

@@ -1,6 +1,7 @@
 #include "appliance/daemon/dataplane_service.h"
 
 #include "appliance/telemetry/log_entries.h"
+#include "dataplane/proxy/tproxy_tuples.h"
 
 namespace vtps::daemon {
 namespace {
@@ -40,11 +41,46 @@ Json inspectionJson(const dpdk::InspectionCounters& c) {
       {"fallback_drops", c.fallback_drops},     {"filter_cycles", c.filter_cycles}};
 }
 
+// The SSL tuples of `config` as the dataplane steers them (the same the TPROXY rules take).
+std::vector<dpdk::SteerTuple> steeringOf(const config::Config& config) {
+  std::vector<dpdk::SteerTuple> out;
+  for (const proxy::TproxyTuple& t : proxy::tproxyTuplesOf(config, 1, 1))
+    out.push_back(dpdk::SteerTuple{t.address, t.prefix, t.port_first, t.port_last});
+  return out;
+}
+
+Json exceptionJson(const dpdk::ExceptionCounters& x) {
+  return Json{{"flows_steered", x.flows_steered}, {"flows_bypassed", x.flows_bypassed},
+              {"flows_refused", x.flows_refused}, {"to_kernel", x.to_kernel},
+              {"from_kernel", x.from_kernel},     {"unmatched_drops", x.unmatched},
+              {"refused_drops", x.refused_drops}};
+}
+
 }  // namespace
 
+std::vector<std::string> DataplaneService::exceptionInterfaces(const config::Config& config) {
+  std::vector<std::string> out;
+  if (config.device.dataplane != config::Dataplane::kDpdk) return out;
+  if (!config.device.ssl_inspection.server && !config.device.ssl_inspection.client) return out;
+  for (std::size_t k = 0; k < config.segments.size(); ++k)
+    out.push_back(dpdk::exceptionInterfaceName(k));
+  return out;
+}
+
+void DataplaneService::applyConfig(const config::Config& runnable) {
+  dataplane_->setSteering(steeringOf(runnable));
+}
+
+DataplaneService::~DataplaneService() {
+  // The lcores stop before the routes go: nothing is steered into an unrouted port.
+  dataplane_.reset();
+  if (routing_) (void)routing_->remove();
+}
+
 Result<std::unique_ptr<DataplaneService>> DataplaneService::start(
-    const config::Config& config, std::shared_ptr<filter::FilterEngine> filters,
-    telemetry::JsonLog& log) {
+    const config::Config& config, const config::Config& runnable,
+    std::shared_ptr<filter::FilterEngine> filters, telemetry::JsonLog& log,
+    const proxy::EngineOptions& engine, const std::atomic<bool>* proxy_available) {
   dpdk::InspectionOptions inspection;
   inspection.engine = std::move(filters);
   // On the lcore, at most once per hold period: the post only queues.
@@ -55,13 +91,29 @@ Result<std::unique_ptr<DataplaneService>> DataplaneService::start(
                  entered ? "warning" : "info", "dataplane-fallback",
                  "dpdk lcore " + std::to_string(lcore) + " " + what + ": " + detail));
   };
-  auto dataplane =
-      dpdk::InlineDataplane::start(config, dpdk::readHostFacts(), {}, std::move(inspection));
+  auto dataplane = dpdk::InlineDataplane::start(config, dpdk::readHostFacts(), {},
+                                                std::move(inspection), steeringOf(runnable),
+                                                proxy_available);
   if (!dataplane.ok()) {
     const std::string& m = dataplane.message();
     return Error{m.starts_with("dpdk dataplane: ") ? m : "dpdk dataplane: " + m};
   }
-  return std::unique_ptr<DataplaneService>(new DataplaneService(std::move(*dataplane)));
+  std::unique_ptr<DataplaneService> service(new DataplaneService(std::move(*dataplane)));
+  service->proxy_available_ = proxy_available;
+  // The TAPs exist once EAL has probed them; their kernel side is set up before any flow can
+  // be steered into them (the engine's TPROXY rules already name them).
+  std::vector<proxy::ExceptionRoute> routes;
+  std::vector<std::string> interfaces = exceptionInterfaces(config);
+  for (std::size_t k = 0; k < interfaces.size(); ++k) {
+    auto offset = static_cast<uint32_t>(1 + k);
+    routes.push_back({interfaces[k], engine.fwmark + offset, engine.route_table + offset});
+  }
+  if (!routes.empty()) {
+    auto routing = proxy::ExceptionRouting::install(std::move(routes));
+    if (!routing.ok()) return Error{"dpdk dataplane: " + routing.message()};
+    service->routing_.emplace(std::move(*routing));
+  }
+  return service;
 }
 
 DataplaneService::DataplaneService(std::unique_ptr<dpdk::InlineDataplane> dataplane)
@@ -75,6 +127,7 @@ std::vector<std::string> DataplaneService::startupReport() const {
   std::vector<std::string> out = {"dpdk dataplane started (" +
                                   std::string(plan.busy_poll ? "performance" : "standard") +
                                   " mode): EAL " + args};
+  if (routing_) out.push_back("dpdk dataplane: " + routing_->describe());
   for (const std::string& note : plan.notes)
     out.push_back("dpdk dataplane: " + note);
   return out;
@@ -91,6 +144,12 @@ Json DataplaneService::showResponse() const {
       snap.fallback == dpdk::FallbackMode::kFailClosed ? "fail-closed" : "fail-open";
   out["inspection_budget_percent"] = static_cast<int>(snap.inspection_budget * 100 + 0.5);
   out["hugepages"] = plan.hugepages;
+  if (routing_) {
+    out["exception_ports"] = Json::array();
+    for (const dpdk::SegmentPlan& seg : plan.segments)
+      out["exception_ports"].push_back({{"segment", seg.name}, {"interface", seg.exception_interface}});
+    out["proxy_available"] = proxyAvailable();
+  }
   out["eal_args"] = plan.args;
   out["notes"] = plan.notes;
   out["ports"] = Json::array();
@@ -112,6 +171,7 @@ Json DataplaneService::showResponse() const {
             {"flow_capacity", l.flow_capacity},
             {"paths", Json::array()}};
     if (l.inspecting) lj["inspection"] = inspectionJson(l.inspection);
+    if (l.exception_path) lj["exception"] = exceptionJson(l.exception);
     for (const dpdk::PathCounters& p : l.paths) {
       lj["paths"].push_back(pathJson(p));
       // A software-spread share is also counted on its owner's port paths.
@@ -164,6 +224,16 @@ telemetry::DataplaneMetrics DataplaneService::metrics() const {
       lm.fallback_active = c.fallback_active;
       lm.fallback_entries = c.fallback_entries;
     }
+    if (l.exception_path) {
+      const dpdk::ExceptionCounters& x = l.exception;
+      lm.exception_path = true;
+      lm.to_kernel = x.to_kernel;
+      lm.from_kernel = x.from_kernel;
+      lm.unmatched = x.unmatched;
+      lm.flows_steered = x.flows_steered;
+      lm.flows_bypassed = x.flows_bypassed;
+      lm.flows_refused = x.flows_refused;
+    }
     m.lcores.push_back(lm);
     for (const dpdk::PathCounters& p : l.paths) {
       if (p.via_ring) continue;  // not a port queue; the owner's port paths count these packets
@@ -171,7 +241,12 @@ telemetry::DataplaneMetrics DataplaneService::metrics() const {
       m.queues.push_back({nameOf(p.tx_port), p.queue, false, p.tx_packets, p.tx_dropped});
     }
   }
+  if (routing_) m.proxy_available = proxyAvailable();
   return m;
+}
+
+bool DataplaneService::proxyAvailable() const {
+  return proxy_available_ == nullptr || proxy_available_->load(std::memory_order_relaxed);
 }
 
 }  // namespace vtps::daemon

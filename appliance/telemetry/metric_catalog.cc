@@ -73,6 +73,13 @@ constexpr MetricInfo kCatalog[] = {
     {m::kDpResets, K::kCounter, "lcore", "TCP resets sent for blocked flows"},
     {m::kDpFallback, K::kGauge, "lcore", "1 while the lcore is in layer-2 fallback"},
     {m::kDpFallbackEntries, K::kCounter, "lcore", "Times the lcore entered layer-2 fallback"},
+    {m::kDpExceptionPackets, K::kCounter, "lcore,direction",
+     "Packets of SSL-tuple flows through the exception port: to_kernel, from_kernel, or "
+     "unmatched (from the kernel, no steered flow: dropped)"},
+    {m::kDpExceptionFlows, K::kCounter, "lcore,result",
+     "New SSL-tuple flows: steered to the proxy, or bypassed / refused while it was unavailable"},
+    {m::kDpProxyAvailable, K::kGauge, "",
+     "1 while the proxy takes new flows from the exception ports, 0 in proxy fallback"},
     // Control plane and identity.
     {m::kConfigGeneration, K::kGauge, "",
      "Generation of the running configuration (1 at start, +1 per applied reload)"},

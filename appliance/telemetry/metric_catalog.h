@@ -64,6 +64,9 @@ inline constexpr std::string_view kDpFilterDrops = "vtps_dataplane_filter_drops_
 inline constexpr std::string_view kDpResets = "vtps_dataplane_tcp_resets_total";
 inline constexpr std::string_view kDpFallback = "vtps_dataplane_fallback";
 inline constexpr std::string_view kDpFallbackEntries = "vtps_dataplane_fallback_entries_total";
+inline constexpr std::string_view kDpExceptionPackets = "vtps_dataplane_exception_packets_total";
+inline constexpr std::string_view kDpExceptionFlows = "vtps_dataplane_exception_flows_total";
+inline constexpr std::string_view kDpProxyAvailable = "vtps_dataplane_proxy_available";
 // Control plane and identity.
 inline constexpr std::string_view kConfigGeneration = "vtps_config_generation";
 inline constexpr std::string_view kConfigReloads = "vtps_config_reloads_total";

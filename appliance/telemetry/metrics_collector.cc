@@ -237,6 +237,9 @@ void MetricsCollector::collectDataplane(std::vector<prometheus::MetricFamily>& o
   prometheus::MetricFamily resets = makeFamily(metric::kDpResets);
   prometheus::MetricFamily fallback = makeFamily(metric::kDpFallback);
   prometheus::MetricFamily fallback_entries = makeFamily(metric::kDpFallbackEntries);
+  prometheus::MetricFamily exception_packets = makeFamily(metric::kDpExceptionPackets);
+  prometheus::MetricFamily exception_flows = makeFamily(metric::kDpExceptionFlows);
+  prometheus::MetricFamily proxy_available = makeFamily(metric::kDpProxyAvailable);
   std::optional<DataplaneMetrics> dp;
   if (sources_.dataplane) dp = sources_.dataplane();
   if (dp) {
@@ -261,6 +264,14 @@ void MetricsCollector::collectDataplane(std::vector<prometheus::MetricFamily>& o
       addSample(polls, {lcore, "busy"}, d(l.polls - l.idle_polls));
       addSample(polls, {lcore, "idle"}, d(l.idle_polls));
       addSample(flows, {lcore}, d(l.flows));
+      if (l.exception_path) {
+        addSample(exception_packets, {lcore, "to_kernel"}, d(l.to_kernel));
+        addSample(exception_packets, {lcore, "from_kernel"}, d(l.from_kernel));
+        addSample(exception_packets, {lcore, "unmatched"}, d(l.unmatched));
+        addSample(exception_flows, {lcore, "steered"}, d(l.flows_steered));
+        addSample(exception_flows, {lcore, "bypassed"}, d(l.flows_bypassed));
+        addSample(exception_flows, {lcore, "refused"}, d(l.flows_refused));
+      }
       if (!l.filters) continue;
       addSample(filter_flows, {lcore, "inspected"}, d(l.flows_inspected));
       addSample(filter_flows, {lcore, "skipped"}, d(l.flows_skipped));
@@ -274,8 +285,10 @@ void MetricsCollector::collectDataplane(std::vector<prometheus::MetricFamily>& o
       addSample(fallback_entries, {lcore}, d(l.fallback_entries));
     }
   }
+  if (dp && dp->proxy_available) addSample(proxy_available, {}, *dp->proxy_available ? 1 : 0);
   for (auto* family : {&packets, &bytes, &drops, &queue_packets, &queue_drops, &polls, &flows,
-                       &filter_flows, &filter_drops, &resets, &fallback, &fallback_entries})
+                       &filter_flows, &filter_drops, &resets, &fallback, &fallback_entries,
+                       &exception_packets, &exception_flows, &proxy_available})
     out.push_back(std::move(*family));
 }
 

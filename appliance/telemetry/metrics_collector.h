@@ -63,10 +63,14 @@ struct DataplaneMetrics {
     uint64_t flows_inspected = 0, flows_skipped = 0, flows_blocked = 0;
     uint64_t blocked_drops = 0, rate_limit_drops = 0, beyond_window_drops = 0, fallback_drops = 0;
     uint64_t resets = 0, fallback_active = 0, fallback_entries = 0;
+    bool exception_path = false;  // the lcore steers SSL-tuple flows (the fields below are set)
+    uint64_t to_kernel = 0, from_kernel = 0, unmatched = 0;
+    uint64_t flows_steered = 0, flows_bypassed = 0, flows_refused = 0;
   };
   std::vector<Port> ports;
   std::vector<Queue> queues;
   std::vector<Lcore> lcores;
+  std::optional<bool> proxy_available;  // set when the segments have exception ports
 };
 
 struct MetricsSources {

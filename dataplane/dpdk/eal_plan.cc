@@ -45,7 +45,11 @@ std::vector<SegmentPlan> planSegments(const config::Config& config, std::string&
   std::vector<SegmentPlan> out;
   for (std::size_t i = 0; i < config.segments.size(); ++i) {
     const config::Segment& s = config.segments[i];
-    SegmentPlan plan{s.name, {}, s.vlans, s.sources, s.destinations};
+    SegmentPlan plan;
+    plan.name = s.name;
+    plan.vlans = s.vlans;
+    plan.sources = s.sources;
+    plan.destinations = s.destinations;
     if (s.ports.size() != 2) {
       errors += "segments[" + std::to_string(i) + "].ports: a segment has exactly two ports\n";
       continue;
@@ -58,6 +62,12 @@ std::vector<SegmentPlan> planSegments(const config::Config& config, std::string&
       } else {
         plan.ports[p] = std::move(spec.value());
       }
+    }
+    if (config.device.ssl_inspection.server || config.device.ssl_inspection.client) {
+      plan.exception_interface = exceptionInterfaceName(i);
+      std::string vdev = "net_tap_vtps" + std::to_string(i);
+      plan.exception = PortSpec{PortSpec::Kind::kVdev, vdev + ",iface=" + plan.exception_interface,
+                                vdev};
     }
     out.push_back(std::move(plan));
   }
@@ -85,6 +95,10 @@ void checkCores(const config::Device& d, const HostFacts& host, std::string& err
 }
 
 }  // namespace
+
+std::string exceptionInterfaceName(std::size_t index) {
+  return "vtps-ex" + std::to_string(index);
+}
 
 Result<PortSpec> parsePortSpec(std::string_view text) {
   if (auto pci = canonicalPci(text)) return PortSpec{PortSpec::Kind::kPci, *pci, *pci};
@@ -151,6 +165,7 @@ Result<EalPlan> buildEalPlan(const config::Config& config, const HostFacts& host
       plan.args.push_back(p.kind == PortSpec::Kind::kPci ? "-a" : "--vdev");
       plan.args.push_back(p.device);
     }
+    if (!s.exception_interface.empty()) plan.args.insert(plan.args.end(), {"--vdev", s.exception.device});
   }
   if (!any_pci) plan.args.push_back("--no-pci");
   plan.notes.push_back(describeHost(host));

@@ -29,6 +29,11 @@ Result<PortSpec> parsePortSpec(std::string_view text);
 struct SegmentPlan {
   std::string name;
   PortSpec ports[2];
+  // The segment's exception port (exception_steering.h): a net_tap vdev whose kernel interface
+  // is `exception_interface`; absent (empty interface) when SSL inspection is off for both
+  // server and client at start.
+  PortSpec exception;
+  std::string exception_interface;
   std::vector<int> vlans;  // from the config: which traffic the segment's profile covers
   std::vector<config::Cidr4> sources;
   std::vector<config::Cidr4> destinations;
@@ -47,6 +52,9 @@ struct EalPlan {
 struct EalOptions {
   std::size_t memory_mb = 512;  // EAL memory (-m); hugepage-backed when hugepages are used
 };
+
+// The kernel interface of segment `index`'s exception port: "vtps-ex<index>".
+std::string exceptionInterfaceName(std::size_t index);
 
 // Builds the plan for device.dataplane: dpdk. Refuses (with every reason in one message, one
 // per line) when: there are no segments; a port is neither PCI nor vdev; a dataplane core is not

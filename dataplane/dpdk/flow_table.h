@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include "dataplane/dpdk/flow_key.h"
 
@@ -17,6 +18,15 @@ struct FlowInspectionDeleter {
   void operator()(FlowInspection* f) const;
 };
 
+// A steered flow's way back (exception_steering.h): its client and the MAC addresses of its
+// frames on the wire.
+struct FlowException {
+  uint32_t client_ip = 0;  // host order
+  uint16_t client_port = 0;  // the segment port (ethdev id) the client is on
+  uint8_t client_mac[6] = {};
+  uint8_t peer_mac[6] = {};  // the destination MAC of the client's frames (server or router)
+};
+
 struct FlowEntry {
   FlowKey key;
   uint64_t last_seen = 0;        // caller's clock (TSC cycles on the lcore)
@@ -24,6 +34,8 @@ struct FlowEntry {
   uint64_t bytes[2] = {0, 0};
   bool in_profile = false;  // the segment's VLAN/CIDR map put this flow under its profile
   uint8_t filter = 0;       // FlowFilterState (flow_inspection.h)
+  uint8_t steer = 0;        // SteerState (exception_steering.h)
+  FlowException exception;  // set when steer is kSteered
   // Allocated per inspected flow; freed when the flow's slot is reused or the table goes.
   std::unique_ptr<FlowInspection, FlowInspectionDeleter> inspection;
 };
@@ -55,6 +67,9 @@ class FlowTable {
   }
   // The live entry of `key`, or nullptr.
   const FlowEntry* find(const FlowKey& key, uint64_t hash, uint64_t now) const;
+  FlowEntry* find(const FlowKey& key, uint64_t hash, uint64_t now) {
+    return const_cast<FlowEntry*>(std::as_const(*this).find(key, hash, now));
+  }
 
   std::size_t capacity() const { return bucket_count_ * kBucketEntries; }
   std::size_t live() const { return live_; }  // entries in use, idle ones included

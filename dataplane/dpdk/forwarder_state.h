@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "dataplane/dpdk/flow_inspection.h"
@@ -44,6 +45,7 @@ struct Path {
   Path* sibling = nullptr;
   std::size_t self = 0;
   bool via_ring = false;
+  bool exception = false;  // rx_port is the segment's exception port
   rte_ring* ring_in = nullptr;
   rte_ring* ring_out = nullptr;
 };
@@ -57,6 +59,16 @@ struct alignas(64) LcoreState {
   std::unique_ptr<LcoreInspector> inspector;  // null: no filters
   rte_mempool* pool = nullptr;                // for the resets a block sends
   std::vector<std::unique_ptr<Path>> paths;
+  // The exception path (exception_steering.h): the tuples in force, the proxy's availability
+  // (null: available) and what happens to SSL-tuple flows while it is unavailable.
+  const std::atomic<const SteerSet*>* steering = nullptr;
+  const std::atomic<bool>* proxy_available = nullptr;
+  FallbackMode fallback = FallbackMode::kFailOpen;
+  bool exception_path = false;
+  struct {
+    Counter flows_steered{0}, flows_bypassed{0}, flows_refused{0}, to_kernel{0}, from_kernel{0},
+        unmatched{0}, refused_drops{0};
+  } exception;
   Counter polls{0}, idle_polls{0}, sleeps{0}, flows_created{0}, flows_evicted{0}, flows_expired{0},
       flows_live{0};
 };
@@ -96,6 +108,11 @@ struct SegmentForwarder::State {
   std::unique_ptr<rte_mempool, MempoolDeleter> pool;
   std::vector<std::unique_ptr<LcoreState>> lcores;
   std::vector<rte_ring*> rings;  // software spreading's hand-off rings, freed by stop()
+  // Every steering set published (the lcores may hold any of them until they stop); the last
+  // one is in force.
+  std::vector<std::unique_ptr<const SteerSet>> steer_sets;
+  std::atomic<const SteerSet*> steering{nullptr};
+  std::mutex steer_mutex;  // setSteering() callers (control threads), never the lcores
   std::vector<unsigned> launched;
   std::atomic<bool> stop{false};
 };

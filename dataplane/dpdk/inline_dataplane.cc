@@ -7,7 +7,9 @@ namespace vtps::dpdk {
 Result<std::unique_ptr<InlineDataplane>> InlineDataplane::start(const config::Config& config,
                                                                 const HostFacts& host,
                                                                 const EalOptions& options,
-                                                                InspectionOptions inspection) {
+                                                                InspectionOptions inspection,
+                                                                std::vector<SteerTuple> steering,
+                                                                const std::atomic<bool>* proxy_available) {
   Result<EalPlan> plan = buildEalPlan(config, host, options);
   if (!plan.ok()) return plan.error();
   VTPS_RETURN_IF_ERROR(initEal(plan->args));
@@ -22,6 +24,11 @@ Result<std::unique_ptr<InlineDataplane>> InlineDataplane::start(const config::Co
       if (!id.ok()) return Error{"segment \"" + s.name + "\": " + id.message()};
       seg.ports[i] = *id;
     }
+    if (!s.exception_interface.empty()) {
+      Result<uint16_t> id = portIdByName(s.exception.name);
+      if (!id.ok()) return Error{"segment \"" + s.name + "\" exception port: " + id.message()};
+      seg.exception_port = *id;
+    }
     segments.push_back(std::move(seg));
   }
   ForwarderOptions fo;
@@ -33,6 +40,8 @@ Result<std::unique_ptr<InlineDataplane>> InlineDataplane::start(const config::Co
           ? FallbackMode::kFailClosed
           : FallbackMode::kFailOpen;
   fo.inspection.budget = config.device.dataplane_inspection_budget / 100.0;
+  fo.steering = steering;
+  fo.proxy_available = proxy_available;
   auto forwarder = SegmentForwarder::start(std::move(segments), std::move(fo));
   if (!forwarder.ok()) return forwarder.error();
   return std::unique_ptr<InlineDataplane>(

@@ -22,16 +22,20 @@ class InlineDataplane {
   // EAL did not probe, or the forwarder's. `inspection` carries the filter engine (none:
   // bridging only) and the fallback listener; the fallback mode and the inspection budget
   // come from the config (device.dataplane-fallback, device.dataplane-inspection-budget).
-  static Result<std::unique_ptr<InlineDataplane>> start(const config::Config& config,
-                                                        const HostFacts& host,
-                                                        const EalOptions& options = {},
-                                                        InspectionOptions inspection = {});
+  // `steering` is the SSL tuples steered into the segments' exception ports (one per segment
+  // when SSL inspection is on at start; exception_steering.h) and `proxy_available` whether the
+  // proxy takes them (null: always).
+  static Result<std::unique_ptr<InlineDataplane>> start(
+      const config::Config& config, const HostFacts& host, const EalOptions& options = {},
+      InspectionOptions inspection = {}, std::vector<SteerTuple> steering = {},
+      const std::atomic<bool>* proxy_available = nullptr);
   ~InlineDataplane();
   InlineDataplane(const InlineDataplane&) = delete;
   InlineDataplane& operator=(const InlineDataplane&) = delete;
 
   const EalPlan& plan() const { return plan_; }
   ForwarderSnapshot snapshot() const { return forwarder_->snapshot(); }
+  void setSteering(std::vector<SteerTuple> tuples) { forwarder_->setSteering(std::move(tuples)); }
 
  private:
   InlineDataplane(EalPlan plan, std::unique_ptr<SegmentForwarder> forwarder);

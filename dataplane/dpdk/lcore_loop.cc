@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "dataplane/dpdk/exception_steering.h"
 #include "dataplane/dpdk/forwarder_state.h"
 #include "dataplane/dpdk/packet_parser.h"
 #include "dataplane/dpdk/tcp_segment.h"
@@ -39,13 +40,71 @@ bool inProfile(const ForwarderSegment& s, const ParsedPacket& p) {
 
 struct BurstTally {
   uint64_t bytes = 0, not_ip = 0, truncated = 0, in_profile = 0, created = 0;
+  // The exception path (exception_steering.h).
+  uint64_t steered = 0, bypassed = 0, refused = 0, to_kernel = 0, from_kernel = 0, unmatched = 0,
+           refused_drops = 0;
 };
 
+uint16_t otherPort(const ForwarderSegment& s, uint16_t port) {
+  return port == s.ports[0] ? s.ports[1] : s.ports[0];
+}
+
+bool proxyAvailable(const LcoreState& lc) {
+  return lc.proxy_available == nullptr || lc.proxy_available->load(std::memory_order_relaxed);
+}
+
+// A new flow's exception decision: an opening SYN to an SSL tuple is steered while the proxy
+// takes flows; while it does not, the flow is bridged uninspected or dropped (fallback mode).
+void decideSteering(LcoreState& lc, const ForwarderSegment& segment, FlowEntry& e,
+                    const uint8_t* frame, uint16_t length, const ParsedPacket& p, uint16_t in,
+                    BurstTally& t) {
+  if (segment.exception_port < 0) return;
+  const SteerSet* set = lc.steering->load(std::memory_order_acquire);
+  if (set == nullptr || set->tuples.empty() || !opensSslTuple(frame, length, p, *set)) return;
+  if (proxyAvailable(lc)) {
+    rememberClient(e, frame, p, in);
+    ++t.steered;
+  } else if (lc.fallback == FallbackMode::kFailClosed) {
+    e.steer = static_cast<uint8_t>(SteerState::kRefused);
+    ++t.refused;
+  } else {
+    e.steer = static_cast<uint8_t>(SteerState::kBypassed);
+    ++t.bypassed;
+  }
+}
+
+// A frame the kernel sent out of the exception port: out by the segment port towards its
+// destination with the flow's MAC addresses, or dropped when it belongs to no steered flow.
+PacketAction fromKernel(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf* m,
+                        uint64_t now, BurstTally& t) {
+  ParsedPacket p;
+  auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
+  uint16_t length = rte_pktmbuf_data_len(m);
+  FlowEntry* e = nullptr;
+  if (parsePacket(frame, length, p) == ParseOutcome::kFlow)
+    e = lc.table.find(p.key, flowHash(p.key), now);
+  if (e == nullptr || e->steer != static_cast<uint8_t>(SteerState::kSteered)) {
+    ++t.unmatched;
+    return PacketAction::kDrop;
+  }
+  e->last_seen = now;
+  ++e->packets[p.reversed];
+  e->bytes[p.reversed] += m->pkt_len;
+  m->port = addressFromKernel(frame, *e, p.src4, segment.ports);
+  ++t.from_kernel;
+  return PacketAction::kForward;
+}
+
+// The decision for one packet that came in by m->port; on kForward, m->port is the port it
+// leaves by.
 PacketAction classify(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf* m, uint64_t now,
                       BurstTally& t) {
   t.bytes += m->pkt_len;
+  uint16_t in = m->port;
+  if (static_cast<int>(in) == segment.exception_port) return fromKernel(lc, segment, m, now, t);
+  m->port = otherPort(segment, in);
   ParsedPacket p;
-  const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+  auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
   uint16_t length = rte_pktmbuf_data_len(m);
   ParseOutcome outcome = parsePacket(frame, length, p);
   if (outcome != ParseOutcome::kFlow) {
@@ -57,12 +116,28 @@ PacketAction classify(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf*
   if (created) {
     ++t.created;
     e.in_profile = inProfile(segment, p);
-    if (lc.inspector) lc.inspector->flowCreated(e, p);
+    decideSteering(lc, segment, e, frame, length, p, in, t);
+    if (lc.inspector && e.steer == 0) lc.inspector->flowCreated(e, p);
   }
   e.last_seen = now;
   ++e.packets[p.reversed];
   e.bytes[p.reversed] += m->pkt_len;
   t.in_profile += e.in_profile;
+  if (e.steer != 0) [[unlikely]] {
+    switch (static_cast<SteerState>(e.steer)) {
+      case SteerState::kSteered:
+        addressToKernel(frame, segment.exception_mac);
+        m->port = static_cast<uint16_t>(segment.exception_port);
+        ++t.to_kernel;
+        return PacketAction::kForward;
+      case SteerState::kRefused:
+        ++t.refused_drops;
+        return PacketAction::kDrop;
+      case SteerState::kBypassed:
+      case SteerState::kNone:
+        return PacketAction::kForward;
+    }
+  }
   if (!lc.inspector) return PacketAction::kForward;
   return lc.inspector->onPacket(e, p, frame, length, segment.name, segment.profile);
 }
@@ -81,14 +156,10 @@ rte_mbuf* makeReset(rte_mempool* pool, const uint8_t* frame, const TcpSegment& s
   return m;
 }
 
-uint16_t otherPort(const ForwarderSegment& s, uint16_t port) {
-  return port == s.ports[0] ? s.ports[1] : s.ports[0];
-}
-
 // What the flow table and the filters make of a burst: the kept packets, then the resets
 // toward the receivers, compacted to the front of pkts (at most one reset per dropped packet,
-// so they fit); the resets toward the senders in back. Each reset's mbuf port is the port it
-// counts as received on, like the packets' (software spreading routes by it).
+// so they fit); the resets toward the senders in back. Each packet comes in with its mbuf port
+// the port it was received by and leaves with it the port it is to be sent by.
 struct Decided {
   uint16_t kept = 0;    // pkts[0, kept): to send on, resets toward the receivers last
   uint16_t resets = 0;  // of them, resets
@@ -108,6 +179,7 @@ Decided decide(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf** pkts,
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
     rte_mbuf* m = pkts[i];
+    uint16_t in = m->port;
     PacketAction action = classify(lc, segment, m, now, t);
     if (action == PacketAction::kForward) {
       pkts[d.kept++] = m;
@@ -117,11 +189,11 @@ Decided decide(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf** pkts,
     if (action != PacketAction::kDropAndReset) continue;
     const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
     if (rte_mbuf* r = makeReset(lc.pool, frame, inspector->segment(), false)) {
-      r->port = m->port;
+      r->port = otherPort(segment, in);
       ahead[d.resets++] = r;
     }
     if (rte_mbuf* r = makeReset(lc.pool, frame, inspector->segment(), true)) {
-      r->port = otherPort(segment, m->port);
+      r->port = in;
       back[d.n_back++] = r;
     }
   }
@@ -157,6 +229,17 @@ void countBurst(LcoreState& lc, Path& path, uint16_t n, uint16_t kept, uint16_t 
   if (t.not_ip) bump(s.not_ip, t.not_ip);
   if (t.truncated) bump(s.truncated, t.truncated);
   if (t.in_profile) bump(s.in_profile, t.in_profile);
+  if (t.to_kernel | t.from_kernel | t.unmatched | t.refused_drops | t.steered | t.bypassed |
+      t.refused) [[unlikely]] {
+    auto& x = lc.exception;
+    bump(x.to_kernel, t.to_kernel);
+    bump(x.from_kernel, t.from_kernel);
+    bump(x.unmatched, t.unmatched);
+    bump(x.refused_drops, t.refused_drops);
+    bump(x.flows_steered, t.steered);
+    bump(x.flows_bypassed, t.bypassed);
+    bump(x.flows_refused, t.refused);
+  }
   if (t.created) {
     bump(lc.flows_created, t.created);
     lc.flows_evicted.store(lc.table.evictions(), std::memory_order_relaxed);
@@ -192,11 +275,35 @@ uint16_t handOff(Path& path, rte_mbuf** pkts, uint16_t n) {
   return own;
 }
 
+// Sends pkts[0, n) on `queue` of the port each one's mbuf port names (runs of one port go in
+// one burst; nearly always the whole burst is one run); frees what a full queue refused.
+// Returns how many were sent.
+uint16_t sendByPort(rte_mbuf** pkts, uint16_t n, uint16_t queue) {
+  uint16_t sent = 0;
+  for (uint16_t start = 0; start < n;) {
+    uint16_t port = pkts[start]->port;
+    uint16_t end = static_cast<uint16_t>(start + 1);
+    while (end < n && pkts[end]->port == port)
+      ++end;
+    auto count = static_cast<uint16_t>(end - start);
+    uint16_t ok = rte_eth_tx_burst(port, queue, pkts + start, count);
+    if (ok < count) rte_pktmbuf_free_bulk(pkts + start + ok, count - ok);
+    sent = static_cast<uint16_t>(sent + ok);
+    start = end;
+  }
+  return sent;
+}
+
 uint16_t forwardBurst(LcoreState& lc, Path& path) {
   rte_mbuf* pkts[kBurst];
   uint16_t n = rte_eth_rx_burst(path.rx_port, path.queue, pkts, kBurst);
   if (n == 0) return 0;
-  if (failClosed(lc)) {
+  // Not every PMD sets it (net_ring does not); the decisions read it as the port received by.
+  for (uint16_t i = 0; i < n; ++i)
+    pkts[i]->port = path.rx_port;
+  // Fail-closed drops the segment's wire traffic; the kernel's packets of flows the proxy has
+  // already taken go on (proxied sessions are not cleared by a fallback).
+  if (!path.exception && failClosed(lc)) {
     dropBurst(lc, path, pkts, n);
     return n;
   }
@@ -212,14 +319,9 @@ uint16_t forwardBurst(LcoreState& lc, Path& path) {
   BurstTally t;
   rte_mbuf* back[kBurst];
   Decided d = decide(lc, *path.segment, pkts, own, back, t);
-  uint16_t sent = d.kept == 0 ? 0 : rte_eth_tx_burst(path.tx_port, path.queue, pkts, d.kept);
-  if (sent < d.kept) rte_pktmbuf_free_bulk(pkts + sent, d.kept - sent);
-  if (d.n_back != 0) {
-    // The reverse path of this segment uses the same queue of rx_port on this lcore.
-    uint16_t back_sent = rte_eth_tx_burst(path.rx_port, path.queue, back, d.n_back);
-    if (back_sent < d.n_back) rte_pktmbuf_free_bulk(back + back_sent, d.n_back - back_sent);
-    lc.inspector->countReset(back_sent);
-  }
+  // Both ports of a segment (and its exception port) use this lcore's queue index.
+  uint16_t sent = sendByPort(pkts, d.kept, path.queue);
+  if (d.n_back != 0) lc.inspector->countReset(sendByPort(back, d.n_back, path.queue));
   // The resets toward the receiver went last in the burst.
   uint16_t first_reset = static_cast<uint16_t>(d.kept - d.resets);
   if (d.resets != 0 && sent > first_reset) lc.inspector->countReset(sent - first_reset);
@@ -259,7 +361,7 @@ uint16_t ringBurst(LcoreState& lc, Path& path) {
 
 // Software spreading, on the owner: what the other lcores kept (and their resets) leaves by
 // the port other than the one each came in by, counted on the owner's path to that port.
-uint16_t sendReturns(Path& first) {
+uint16_t sendReturns(Path& first, Path* exception) {
   uint16_t total = 0;
   for (rte_ring* ring : first.from_worker) {
     if (ring == nullptr) continue;
@@ -267,24 +369,33 @@ uint16_t sendReturns(Path& first) {
     unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
     if (n == 0) continue;
     total = static_cast<uint16_t>(total + n);
-    rte_mbuf* out[2][kBurst];
-    uint16_t count[2] = {0, 0};
-    // In by the first path's rx port: out by its tx port; in by the other: out by the sibling's.
+    rte_mbuf* out[3][kBurst];
+    uint16_t count[3] = {0, 0, 0};
+    // Out by the first path's tx port, by its sibling's (the way back), or by the segment's
+    // exception port: each counted on the owner's path that sends there.
+    Path* by[3] = {&first, first.sibling, exception};
     for (unsigned i = 0; i < n; ++i) {
-      int k = pkts[i]->port == first.rx_port ? 0 : 1;
+      uint16_t port = pkts[i]->port;
+      int k = port == first.tx_port ? 0 : port == first.sibling->tx_port ? 1 : 2;
       out[k][count[k]++] = pkts[i];
     }
-    Path* by[2] = {&first, first.sibling};
-    for (int k = 0; k < 2; ++k) {
+    for (int k = 0; k < 3; ++k) {
       if (count[k] == 0) continue;
-      Path& p = *by[k];
-      uint16_t sent = rte_eth_tx_burst(p.tx_port, p.queue, out[k], count[k]);
-      if (sent < count[k]) rte_pktmbuf_free_bulk(out[k] + sent, count[k] - sent);
-      bump(p.stats.tx_packets, sent);
-      if (sent < count[k]) bump(p.stats.tx_dropped, count[k] - sent);
+      uint16_t sent = sendByPort(out[k], count[k], first.queue);
+      Path* p = by[k] != nullptr ? by[k] : &first;
+      bump(p->stats.tx_packets, sent);
+      if (sent < count[k]) bump(p->stats.tx_dropped, count[k] - sent);
     }
   }
   return total;
+}
+
+// The owner's exception port path of `first`'s segment, or null.
+Path* exceptionPathOf(LcoreState& lc, const Path& first) {
+  for (const std::unique_ptr<Path>& p : lc.paths) {
+    if (p->exception && p->segment == first.segment) return p.get();
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -301,7 +412,7 @@ int runLcore(void* arg) {
         continue;
       }
       received += forwardBurst(lc, *path);
-      if (!path->from_worker.empty()) received += sendReturns(*path);
+      if (!path->from_worker.empty()) received += sendReturns(*path, exceptionPathOf(lc, *path));
     }
     if (lc.inspector) lc.inspector->tick(rte_rdtsc());
     bump(lc.polls, 1);

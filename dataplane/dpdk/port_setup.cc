@@ -121,7 +121,8 @@ Status setUpPorts(SegmentForwarder::State& s) {
   s.placements.clear();
   for (std::size_t k = 0; k < s.segments.size(); ++k) {
     SegmentPlacement placement;
-    placement.spread = canSpread(s.ports[2 * k].port, o.lcores.size()) &&
+    placement.spread = s.segments[k].exception_port < 0 &&
+                       canSpread(s.ports[2 * k].port, o.lcores.size()) &&
                        canSpread(s.ports[2 * k + 1].port, o.lcores.size());
     if (!placement.spread) placement.owner = whole++ % o.lcores.size();
     s.placements.push_back(placement);
@@ -140,6 +141,14 @@ Status setUpPorts(SegmentForwarder::State& s) {
   }
   for (PortState& p : s.ports)
     VTPS_RETURN_IF_ERROR(configurePort(p, pool, o));
+  for (ForwarderSegment& seg : s.segments) {
+    if (seg.exception_port < 0) continue;
+    rte_ether_addr mac{};
+    auto port = static_cast<uint16_t>(seg.exception_port);
+    int rc = rte_eth_macaddr_get(port, &mac);
+    if (rc != 0) return portError(port, "read the exception port's MAC address", rc);
+    std::memcpy(seg.exception_mac, mac.addr_bytes, sizeof seg.exception_mac);
+  }
   return Status::success();
 }
 

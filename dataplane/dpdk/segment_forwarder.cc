@@ -22,7 +22,9 @@ Status checkInputs(const std::vector<ForwarderSegment>& segments, const Forwarde
   if (segments.empty()) return Error{"start segment forwarding: no segment"};
   std::set<uint16_t> seen;
   for (const ForwarderSegment& s : segments) {
-    for (uint16_t port : s.ports) {
+    std::vector<uint16_t> ports(s.ports, s.ports + 2);
+    if (s.exception_port >= 0) ports.push_back(static_cast<uint16_t>(s.exception_port));
+    for (uint16_t port : ports) {
       if (!rte_eth_dev_is_valid_port(port)) {
         return Error{"start segment forwarding: segment \"" + s.name + "\" names port " +
                      std::to_string(port) + ", which does not exist"};
@@ -81,6 +83,7 @@ Status wireSoftware(SegmentForwarder::State& s, std::size_t k,
     path->tx_port = s.segments[k].ports[1];
     path->segment = &s.segments[k];
     path->via_ring = true;
+    s.lcores[i]->exception_path = s.segments[k].exception_port >= 0;
     path->ring_in = *in;
     path->ring_out = *out;
     s.lcores[i]->paths.push_back(std::move(path));
@@ -88,6 +91,13 @@ Status wireSoftware(SegmentForwarder::State& s, std::size_t k,
   second.to_worker = first.to_worker;
   first.sibling = &second;
   first.self = second.self = owner;
+  // The exception port's path hands off by the same flow hash: a steered flow's packets from
+  // the kernel reach the lcore that holds the flow.
+  for (std::size_t i = 2; i < owner_paths.size(); ++i) {
+    Path& other = **owner_paths[i];
+    other.to_worker = first.to_worker;
+    other.self = owner;
+  }
   return Status::success();
 }
 
@@ -100,6 +110,9 @@ Status buildLcores(SegmentForwarder::State& s) {
     lc->busy_poll = s.options.busy_poll;
     lc->stop = &s.stop;
     lc->pool = s.pool.get();
+    lc->steering = &s.steering;
+    lc->proxy_available = s.options.proxy_available;
+    lc->fallback = s.options.inspection.fallback;
     if (s.options.inspection.engine)
       lc->inspector = std::make_unique<LcoreInspector>(lc->lcore, s.options.inspection);
     for (std::size_t k = 0; k < s.segments.size(); ++k) {
@@ -114,6 +127,14 @@ Status buildLcores(SegmentForwarder::State& s) {
         path->segment = &seg;
         lc->paths.push_back(std::move(path));
       }
+      if (seg.exception_port >= 0) {
+        auto path = std::make_unique<Path>();
+        path->rx_port = path->tx_port = static_cast<uint16_t>(seg.exception_port);
+        path->segment = &seg;
+        path->exception = true;
+        lc->paths.push_back(std::move(path));
+      }
+      lc->exception_path = lc->exception_path || seg.exception_port >= 0;
     }
     lc->flows_live.store(0);
     s.lcores.push_back(std::move(lc));
@@ -145,7 +166,8 @@ PathCounters readPath(const Path& p) {
   const PathStats& s = p.stats;
   return {p.segment->name,   p.rx_port,        p.tx_port,         p.queue,
           get(s.rx_packets), get(s.rx_bytes),  get(s.tx_packets), get(s.tx_dropped),
-          get(s.not_ip),     get(s.truncated), get(s.in_profile), p.via_ring};
+          get(s.not_ip),     get(s.truncated), get(s.in_profile), p.via_ring,
+          p.exception};
 }
 
 PortCounters readPort(const PortState& p) {
@@ -186,6 +208,15 @@ Result<std::unique_ptr<SegmentForwarder>> SegmentForwarder::start(
     for (uint16_t port : seg.ports)
       state->ports.push_back(PortState{port, 0, false, false});
   }
+  // The exception ports after all segment ports (port_setup.cc counts on segment k owning
+  // ports 2k and 2k+1).
+  for (const ForwarderSegment& seg : state->segments) {
+    if (seg.exception_port >= 0)
+      state->ports.push_back(PortState{static_cast<uint16_t>(seg.exception_port), 1, false, false});
+  }
+  state->steer_sets.push_back(
+      std::make_unique<const SteerSet>(SteerSet{std::move(state->options.steering)}));
+  state->steering.store(state->steer_sets.back().get());
   std::unique_ptr<SegmentForwarder> forwarder(new SegmentForwarder(std::move(state)));
   State& s = *forwarder->state_;
   if (Status st = setUpPorts(s); !st.ok())
@@ -219,6 +250,12 @@ void SegmentForwarder::stop() {
   tearDownPorts(*state_);
 }
 
+void SegmentForwarder::setSteering(std::vector<SteerTuple> tuples) {
+  std::lock_guard<std::mutex> lock(state_->steer_mutex);
+  state_->steer_sets.push_back(std::make_unique<const SteerSet>(SteerSet{std::move(tuples)}));
+  state_->steering.store(state_->steer_sets.back().get(), std::memory_order_release);
+}
+
 ForwarderSnapshot SegmentForwarder::snapshot() const {
   ForwarderSnapshot out;
   out.busy_poll = state_->options.busy_poll;
@@ -243,6 +280,11 @@ ForwarderSnapshot SegmentForwarder::snapshot() const {
       c.inspecting = true;
       c.inspection = lc->inspector->counters();
     }
+    c.exception_path = lc->exception_path;
+    const auto& x = lc->exception;
+    c.exception = {get(x.flows_steered), get(x.flows_bypassed), get(x.flows_refused),
+                   get(x.to_kernel),     get(x.from_kernel),    get(x.unmatched),
+                   get(x.refused_drops)};
     for (const std::unique_ptr<Path>& p : lc->paths)
       c.paths.push_back(readPath(*p));
     out.lcores.push_back(std::move(c));

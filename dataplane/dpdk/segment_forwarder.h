@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,6 +20,7 @@
 
 #include "appliance/config/config.h"
 #include "crypto/result.h"
+#include "dataplane/dpdk/exception_steering.h"
 #include "dataplane/dpdk/flow_inspection.h"
 
 namespace vtps::dpdk {
@@ -32,6 +34,11 @@ struct ForwarderSegment {
   std::vector<config::Cidr4> sources;
   std::vector<config::Cidr4> destinations;
   std::string profile;  // the profile whose filters inspect the covered flows ("" = default)
+  // The segment's exception port (exception_steering.h), or -1: SSL-tuple flows are bridged.
+  // A segment with one is polled by one lcore (spread in software, never by RSS): the kernel
+  // sends a flow's packets back through the one TAP queue, and the flow's lcore must see them.
+  int exception_port = -1;
+  uint8_t exception_mac[6] = {};  // the TAP's MAC address (set when the ports start)
 };
 
 struct ForwarderOptions {
@@ -44,6 +51,12 @@ struct ForwarderOptions {
   // The filters on cleartext flows and the layer-2 fallback (flow_inspection.h); no engine:
   // bridging only. `cycles` and `cycles_per_second` are set by start() (the TSC).
   InspectionOptions inspection = {};
+  // The SSL tuples steered into the exception ports (replaced by setSteering), and whether the
+  // proxy takes them: while it does not (null: always), new SSL-tuple flows are bridged
+  // uninspected (fail-open) or dropped (fail-closed), per inspection.fallback; steered flows
+  // go on.
+  std::vector<SteerTuple> steering = {};
+  const std::atomic<bool>* proxy_available = nullptr;
 };
 
 // One direction of one segment on one lcore (rx port queue -> tx port queue).
@@ -63,6 +76,7 @@ struct PathCounters {
   // by the segment's owner lcore through a ring (both directions; rx and tx are the ring's, and
   // the owner's port paths count the same packets on the ports).
   bool via_ring = false;
+  bool exception = false;  // rx is the segment's exception port (what the kernel sends)
 };
 
 struct LcoreCounters {
@@ -77,6 +91,8 @@ struct LcoreCounters {
   uint64_t flow_capacity = 0;
   bool inspecting = false;  // the lcore runs the filters (zero counters below otherwise)
   InspectionCounters inspection;
+  bool exception_path = false;  // the lcore polls an exception port (zero counters otherwise)
+  ExceptionCounters exception;
   std::vector<PathCounters> paths;
 };
 
@@ -118,6 +134,9 @@ class SegmentForwarder {
 
   // Stops the lcores, then stops and closes the ports. Idempotent.
   void stop();
+  // Replaces the SSL tuples that new flows are steered by (a config reload); flows steered
+  // already go on. Any thread; the lcores pick the new set up with their next new flow.
+  void setSteering(std::vector<SteerTuple> tuples);
   ForwarderSnapshot snapshot() const;
 
   struct State;

@@ -100,6 +100,21 @@ class ProxyEngineImpl final : public ProxyEngine {
   // A changed state file path gives a new exclusion store (committed by commitServices()).
   Result<ClientServices> servicesFor(const config::Config& config);
   void commitServices(const ClientServices& services, const config::Config& config);
+  // The config's tuples as rules: as they are on the kernel dataplane; through the dpdk
+  // dataplane, once per exception interface, each with that interface's mark.
+  std::vector<TproxyTuple> ruleTuplesOf(const config::Config& config) const {
+    std::vector<TproxyTuple> tuples = tproxyTuplesOf(config, port_, options_.fwmark);
+    if (options_.exception_interfaces.empty()) return tuples;
+    std::vector<TproxyTuple> out;
+    for (size_t k = 0; k < options_.exception_interfaces.size(); ++k) {
+      for (TproxyTuple t : tuples) {
+        t.iif = options_.exception_interfaces[k];
+        t.mark = options_.fwmark + 1 + static_cast<uint32_t>(k);
+        out.push_back(std::move(t));
+      }
+    }
+    return out;
+  }
   TproxySettings rulesSettings() const {
     TproxySettings s;
     s.table = options_.rules_table;
@@ -148,7 +163,7 @@ Status ProxyEngineImpl::start(std::shared_ptr<const config::Config> config, Even
   port_ = port;
   if (options_.install_rules) {
     Result<TproxyRules> rules =
-        TproxyRules::install(rulesSettings(), tproxyTuplesOf(*config, port_, options_.fwmark));
+        TproxyRules::install(rulesSettings(), ruleTuplesOf(*config));
     if (!rules) return rules.error();
     rules_.emplace(std::move(*rules));
   }
@@ -175,7 +190,7 @@ Status ProxyEngineImpl::apply(std::shared_ptr<const config::Config> config) {
       RuntimeSnapshot::build(config, keystore_, *services);
   if (!snapshot) return snapshot.error();
   if (rules_)
-    VTPS_RETURN_IF_ERROR(rules_->replace(tproxyTuplesOf(*config, port_, options_.fwmark)));
+    VTPS_RETURN_IF_ERROR(rules_->replace(ruleTuplesOf(*config)));
   commitServices(*services, *config);
   snapshot_ = std::move(*snapshot);
   for (auto& worker : workers_)

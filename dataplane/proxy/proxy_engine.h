@@ -199,6 +199,12 @@ struct EngineOptions {
     size_t rsa_keys_low = 16, rsa_keys_high = 64;
   } mint;
   int exclusions_sync_ms = 2000;
+  // The dpdk dataplane's exception ports (kernel interfaces, one per segment, in order). When
+  // set, the TPROXY rules take the SSL tuples only as they arrive on these interfaces, each
+  // with its own mark (fwmark + 1 + index, which accepted sockets inherit through
+  // net.ipv4.tcp_fwmark_accept), and the upstream leg keeps the client's port and that mark
+  // (transparent_listener.h, UpstreamBinding). Empty: the kernel dataplane.
+  std::vector<std::string> exception_interfaces;
 };
 
 class ProxyEngine {

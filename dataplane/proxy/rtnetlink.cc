@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <linux/fib_rules.h>
+#include <net/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -74,6 +75,13 @@ class Request {
     std::memcpy(RTA_DATA(rta), &value, sizeof(value));
     hdr()->nlmsg_len = NLMSG_ALIGN(hdr()->nlmsg_len) + RTA_ALIGN(rta->rta_len);
   }
+  void attrString(uint16_t type, const std::string& value) {  // NUL-terminated, short
+    auto* rta = viewAt<rtattr>(buf_.data(), NLMSG_ALIGN(hdr()->nlmsg_len));
+    rta->rta_type = type;
+    rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(value.size() + 1));
+    std::memcpy(RTA_DATA(rta), value.c_str(), value.size() + 1);
+    hdr()->nlmsg_len = NLMSG_ALIGN(hdr()->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+  }
 
  private:
   alignas(nlmsghdr) std::array<char, 256> buf_{};
@@ -89,6 +97,7 @@ Request ruleRequest(uint16_t type, uint16_t flags, const FwmarkRule& rule) {
   req.attr32(FRA_FWMARK, rule.mark);
   req.attr32(FRA_FWMASK, rule.mask);
   req.attr32(FRA_TABLE, rule.table);
+  if (!rule.iif.empty()) req.attrString(FRA_IIFNAME, rule.iif);
   return req;
 }
 
@@ -114,7 +123,8 @@ uint32_t attrU32(const rtattr* rta) {
 }  // namespace
 
 std::string FwmarkRule::str() const {
-  return fmt::format("fwmark {:#x}/{:#x} lookup {} pref {}", mark, mask, table, priority);
+  return fmt::format("{}fwmark {:#x}/{:#x} lookup {} pref {}",
+                     iif.empty() ? "" : "iif " + iif + " ", mark, mask, table, priority);
 }
 
 std::string Ipv4Route::str() const {
@@ -241,6 +251,10 @@ Result<std::vector<FwmarkRule>> RtNetlink::listFwmarkRules() {
         case FRA_PRIORITY:
           rule.priority = attrU32(rta);
           break;
+        case FRA_IIFNAME:
+          rule.iif.assign(static_cast<const char*>(RTA_DATA(rta)),
+                          strnlen(static_cast<const char*>(RTA_DATA(rta)), RTA_PAYLOAD(rta)));
+          break;
         default:
           break;
       }
@@ -287,6 +301,39 @@ Result<std::vector<Ipv4Route>> RtNetlink::listRoutes(uint32_t table) {
     if (route.table == table) routes.push_back(route);
   }
   return routes;
+}
+
+}  // namespace vtps::proxy
+
+namespace vtps::proxy {
+
+Status RtNetlink::addDefaultRouteVia(uint32_t table, int ifindex) {
+  Request req = routeRequest(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, table, ifindex);
+  auto* rtm = viewAt<rtmsg>(req.hdr(), NLMSG_LENGTH(0));
+  rtm->rtm_scope = RT_SCOPE_LINK;
+  rtm->rtm_type = RTN_UNICAST;
+  return transact(req.hdr(), fmt::format("add route 0.0.0.0/0 dev {} table {}", ifindex, table),
+                  EEXIST, EEXIST);
+}
+
+Status RtNetlink::deleteDefaultRouteVia(uint32_t table, int ifindex) {
+  Request req = routeRequest(RTM_DELROUTE, 0, table, ifindex);
+  auto* rtm = viewAt<rtmsg>(req.hdr(), NLMSG_LENGTH(0));
+  rtm->rtm_scope = RT_SCOPE_NOWHERE;
+  rtm->rtm_type = RTN_UNICAST;
+  return transact(req.hdr(),
+                  fmt::format("delete route 0.0.0.0/0 dev {} table {}", ifindex, table), ESRCH,
+                  ENODEV);
+}
+
+Status RtNetlink::setLinkUpNoArp(int ifindex) {
+  Request req(RTM_NEWLINK, 0);
+  auto* ifi = req.family<ifinfomsg>();
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  ifi->ifi_flags = IFF_UP | IFF_NOARP;
+  ifi->ifi_change = IFF_UP | IFF_NOARP;
+  return transact(req.hdr(), fmt::format("set link {} up, arp off", ifindex), 0, 0);
 }
 
 }  // namespace vtps::proxy

@@ -1,6 +1,7 @@
 // RtNetlink: the few rtnetlink (NETLINK_ROUTE) requests the TPROXY data path needs, on a raw
-// netlink socket: IPv4 fwmark policy rules (`ip rule add fwmark M lookup T pref P`) and the
-// "everything is local" route (`ip route add local 0.0.0.0/0 dev lo table T`). Adds and deletes
+// netlink socket: IPv4 fwmark policy rules (`ip rule add [iif I] fwmark M lookup T pref P`), the
+// "everything is local" route (`ip route add local 0.0.0.0/0 dev lo table T`), and for the dpdk
+// exception ports a default route through an interface and its link flags. Adds and deletes
 // are idempotent so that a restart after a crash converges instead of failing.
 #pragma once
 
@@ -20,6 +21,7 @@ struct FwmarkRule {
   uint32_t mask = 0xffffffff;
   uint32_t table = 0;
   uint32_t priority = 0;
+  std::string iif;  // only packets from this interface ("lo": locally generated); empty: any
   bool operator==(const FwmarkRule&) const = default;
   std::string str() const;  // "fwmark 0x1/0xffffffff lookup 100 pref 100", as `ip rule` says
 };
@@ -51,6 +53,12 @@ class RtNetlink {
   Status addLocalDefaultRoute(uint32_t table, int ifindex);
   Status deleteLocalDefaultRoute(uint32_t table, int ifindex);
   Result<std::vector<Ipv4Route>> listRoutes(uint32_t table);
+  // `default dev IFINDEX table TABLE` (a link route, no gateway); EEXIST / ESRCH count as
+  // success.
+  Status addDefaultRouteVia(uint32_t table, int ifindex);
+  Status deleteDefaultRouteVia(uint32_t table, int ifindex);
+  // `ip link set IFINDEX up arp off`.
+  Status setLinkUpNoArp(int ifindex);
 
  private:
   explicit RtNetlink(UniqueFd fd) : fd_(std::move(fd)) {}

@@ -265,7 +265,16 @@ void Session::overThreshold() {
 void Session::connectUpstream(Plan plan) {
   plan_ = plan;
   worker_.counters().add(Ctr::kTcpUpstreamConnects);
-  Result<UniqueFd> fd = connectTransparent(client_address_, destination_);
+  // Through the dpdk dataplane's exception port, the upstream leg is the client flow's own
+  // 4-tuple and carries the mark of the port the client came in by (transparent_listener.h).
+  UpstreamBinding binding;
+  if (!worker_.shared().options.exception_interfaces.empty()) {
+    binding.keep_port = true;
+    socklen_t len = sizeof binding.mark;
+    if (::getsockopt(client_.fd.get(), SOL_SOCKET, SO_MARK, &binding.mark, &len) != 0)
+      binding.mark = 0;
+  }
+  Result<UniqueFd> fd = connectTransparent(client_address_, destination_, binding);
   if (!fd) {
     worker_.counters().add(Ctr::kServerConnFailures);
     return fail(Ctr::kServerTcpConnectFailures, fd.message());

@@ -78,7 +78,7 @@ std::vector<uint32_t> marksOf(const TproxySettings& settings,
 }
 
 FwmarkRule ruleFor(const TproxySettings& settings, uint32_t mark) {
-  return FwmarkRule{mark, 0xffffffff, settings.route_table, settings.rule_priority};
+  return FwmarkRule{mark, 0xffffffff, settings.route_table, settings.rule_priority, {}};
 }
 
 Result<int> loopbackIndex() {
@@ -148,6 +148,13 @@ Status TproxyRules::validate(const TproxySettings& settings,
     }
     if (t.listener_port == 0) return makeError(fmt::format("tuple {}: listener port is 0", i + 1));
     if (t.mark == 0) return makeError(fmt::format("tuple {}: mark must not be 0", i + 1));
+    bool iif_ok = t.iif.size() < 16 && std::all_of(t.iif.begin(), t.iif.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' ||
+                           c == '-' || c == '.';
+                  });
+    if (!iif_ok) {
+      return makeError(fmt::format("tuple {}: interface name '{}' is invalid", i + 1, t.iif));
+    }
   }
   return {};
 }
@@ -164,6 +171,7 @@ std::string TproxyRules::script(const TproxySettings& settings,
     // Traffic addressed to the appliance itself (management, metrics) is never diverted.
     std::string match =
         t.prefix == 0 ? "meta nfproto ipv4" : "ip daddr " + cidrText(t.address, t.prefix);
+    if (!t.iif.empty()) match = fmt::format("iifname \"{}\" {}", t.iif, match);
     s += fmt::format(
         "    {} tcp dport {} fib daddr type != local tproxy ip to 127.0.0.1:{} "
         "meta mark set {:#x} accept\n",

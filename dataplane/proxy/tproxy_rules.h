@@ -27,6 +27,7 @@ struct TproxyTuple {
   uint16_t port_last = 0;
   uint16_t listener_port = 0;
   uint32_t mark = 1;  // non-zero; every mark gets an ip rule to route_table
+  std::string iif;    // only packets arriving on this interface (`iifname`); empty: any
   bool operator==(const TproxyTuple&) const = default;
 };
 

@@ -10,7 +10,7 @@ std::vector<TproxyTuple> tproxyTuplesOf(const config::Config& config, uint16_t p
       for (const config::Cidr4& destination : proxy.destinations) {
         for (const config::PortRange& ports : proxy.detection_ports) {
           tuples.push_back(TproxyTuple{destination.address, destination.prefix, ports.first,
-                                       ports.last, port, mark});
+                                       ports.last, port, mark, {}});
         }
       }
     }
@@ -21,7 +21,7 @@ std::vector<TproxyTuple> tproxyTuplesOf(const config::Config& config, uint16_t p
     for (const config::Cidr4& destination : t.destinations) {
       for (const config::PortRange& ports : t.ports) {
         tuples.push_back(TproxyTuple{destination.address, destination.prefix, ports.first,
-                                     ports.last, port, mark});
+                                     ports.last, port, mark, {}});
       }
     }
   }
@@ -36,7 +36,7 @@ std::vector<TproxyTuple> tproxyTuplesOf(const config::Config& config, uint16_t p
     }
     if (!used) continue;
     for (const config::PortRange& ports : proxy.detection_ports) {
-      tuples.push_back(TproxyTuple{0, 0, ports.first, ports.last, port, mark});
+      tuples.push_back(TproxyTuple{0, 0, ports.first, ports.last, port, mark, {}});
     }
   }
   return tuples;

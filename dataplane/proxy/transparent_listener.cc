@@ -99,19 +99,32 @@ std::optional<AcceptedConnection> TransparentListener::acceptOne(int& error) {
   return c;
 }
 
-Result<UniqueFd> connectTransparent(const Endpoint4& source, const Endpoint4& destination) {
-  const std::string what =
-      fmt::format("connect {} to {} transparently", source.addressString(), destination.str());
+Result<UniqueFd> connectTransparent(const Endpoint4& source, const Endpoint4& destination,
+                                    const UpstreamBinding& binding) {
+  const std::string what = fmt::format("connect {} to {} transparently",
+                                       binding.keep_port ? source.str() : source.addressString(),
+                                       destination.str());
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return makeError(fmt::format("{}: socket: {}", what, errnoText(errno)));
   if (!setInt(fd.get(), SOL_IP, IP_TRANSPARENT, 1)) {
     return makeError(fmt::format("{}: setsockopt(IP_TRANSPARENT): {}", what, errnoText(errno)));
   }
-  // The port is chosen at connect() time, per destination, so the proxy can hold more upstream
-  // connections from one client address than there are ephemeral ports.
-  setInt(fd.get(), SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+  if (binding.mark != 0 && ::setsockopt(fd.get(), SOL_SOCKET, SO_MARK, &binding.mark,
+                                        sizeof binding.mark) != 0) {
+    return makeError(fmt::format("{}: setsockopt(SO_MARK {:#x}): {}", what, binding.mark,
+                                 errnoText(errno)));
+  }
+  if (binding.keep_port) {
+    // A previous upstream leg of the same client port may linger in TIME_WAIT.
+    setInt(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1);
+  } else {
+    // The port is chosen at connect() time, per destination, so the proxy can hold more
+    // upstream connections from one client address than there are ephemeral ports.
+    setInt(fd.get(), SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+  }
   setInt(fd.get(), IPPROTO_TCP, TCP_NODELAY, 1);
-  sockaddr_in src = toSockaddr(Endpoint4{source.address, 0});
+  sockaddr_in src =
+      toSockaddr(Endpoint4{source.address, binding.keep_port ? source.port : uint16_t{0}});
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
     return makeError(fmt::format("{}: bind: {}", what, errnoText(errno)));
   }

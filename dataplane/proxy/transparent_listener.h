@@ -53,11 +53,22 @@ class TransparentListener {
   uint16_t port_ = 0;
 };
 
-// Opens a non-blocking TCP socket with IP_TRANSPARENT bound to `source`'s address (any port) and
-// starts connecting it to `destination`: the server sees the client's address. Returns the
-// socket with the connect in progress (completion: EPOLLOUT, then SO_ERROR). Errors name the
-// step and errno.
-Result<UniqueFd> connectTransparent(const Endpoint4& source, const Endpoint4& destination);
+// How the upstream socket is bound beyond the client's address. The dpdk dataplane's exception
+// path needs both: the upstream leg keeps the client's port, so that its packets are the client
+// flow's own and the dataplane restores the flow's MAC addresses on them; and it carries the
+// mark of the accepted socket (the exception port it came in by), so that policy routing sends
+// it back out through that port.
+struct UpstreamBinding {
+  bool keep_port = false;  // bind source.port too (SO_REUSEADDR), not a port picked at connect()
+  uint32_t mark = 0;       // SO_MARK; 0: none
+};
+
+// Opens a non-blocking TCP socket with IP_TRANSPARENT bound to `source`'s address (any port,
+// unless `binding` keeps it) and starts connecting it to `destination`: the server sees the
+// client's address. Returns the socket with the connect in progress (completion: EPOLLOUT,
+// then SO_ERROR). Errors name the step and errno.
+Result<UniqueFd> connectTransparent(const Endpoint4& source, const Endpoint4& destination,
+                                    const UpstreamBinding& binding = {});
 
 // Sets SO_LINGER {on, 0} so that close() sends a TCP RST instead of a FIN.
 void setResetOnClose(int fd);

@@ -63,12 +63,16 @@ TEST(EalPlanTest, StandardModeWithoutHugepagesUsesNoHugeAndVdevs) {
   EXPECT_THAT(plan->args, ElementsAre("vtpsd", "--lcores", "0@(0,2-3),1@1", "--main-lcore", "0",
                                       "--no-telemetry", "-m", "512", "--no-huge", "--no-shconf",
                                       "--vdev", "net_af_packet0,iface=vdpa0", "--vdev",
-                                      "net_af_packet1,iface=vdpa1", "--no-pci"));
+                                      "net_af_packet1,iface=vdpa1", "--vdev",
+                                      "net_tap_vtps0,iface=vtps-ex0", "--no-pci"));
   EXPECT_THAT(plan->worker_cpus, ElementsAre(1));
   EXPECT_FALSE(plan->busy_poll);
   EXPECT_FALSE(plan->hugepages);
   ASSERT_EQ(plan->segments.size(), 1u);
   EXPECT_EQ(plan->segments[0].ports[1].name, "net_af_packet1");
+  // SSL server inspection is on by default: the segment has an exception port.
+  EXPECT_EQ(plan->segments[0].exception.name, "net_tap_vtps0");
+  EXPECT_EQ(plan->segments[0].exception_interface, "vtps-ex0");
   EXPECT_THAT(plan->notes, ElementsAre("cpus online 0-3, isolated 3; hugepages 2048kB 0/1024 "
                                        "free; IOMMU off"));
 }
@@ -85,13 +89,32 @@ segments:
   ASSERT_TRUE(plan.ok()) << plan.message();
   EXPECT_THAT(plan->args, ElementsAre("vtpsd", "--lcores", "0@(0-1),1@2,2@3", "--main-lcore", "0",
                                       "--no-telemetry", "-m", "512", "--in-memory", "-a",
-                                      "0000:00:04.0", "-a", "0000:00:05.0"));
+                                      "0000:00:04.0", "-a", "0000:00:05.0", "--vdev",
+                                      "net_tap_vtps0,iface=vtps-ex0"));
   EXPECT_TRUE(plan->busy_poll);
   EXPECT_TRUE(plan->hugepages);
   EXPECT_THAT(plan->main_cpus, ElementsAre(0, 1));
   ASSERT_EQ(plan->notes.size(), 2u);
   EXPECT_EQ(plan->notes[0],
             "dataplane core 2 is not isolated (isolcpus=); other tasks may run on it");
+}
+
+TEST(EalPlanTest, NoExceptionPortsWithoutSslInspection) {
+  Result<EalPlan> plan = buildEalPlan(loadConfig(R"(device:
+  dataplane: dpdk
+  cores: {proxy: [1], dataplane: [1]}
+  ssl-inspection: {server: false, client: false}
+segments:
+  - {name: seg1, ports: ["net_null0", "net_null1"]}
+  - {name: seg2, ports: ["net_null2", "net_null3"]}
+)"),
+                                      fourCpus(0));
+  ASSERT_TRUE(plan.ok()) << plan.message();
+  for (const SegmentPlan& s : plan->segments)
+    EXPECT_TRUE(s.exception_interface.empty()) << s.name;
+  for (const std::string& a : plan->args)
+    EXPECT_EQ(a.find("net_tap"), std::string::npos) << a;
+  EXPECT_EQ(exceptionInterfaceName(1), "vtps-ex1");
 }
 
 TEST(EalPlanTest, RefusesMissingCoresSharedCoresAndMissingHugepages) {

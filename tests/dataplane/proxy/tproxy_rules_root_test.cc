@@ -196,8 +196,8 @@ void runScenario(const Reporter& out, int app, int cli) {
   out.put("l1", std::to_string(l1.port));
   out.put("l2", std::to_string(l2.port));
   TproxySettings settings;  // inet vtps, route table 100, rule pref 100, established mark 1
-  std::vector<TproxyTuple> tuples{{kNet(10, 99), 24, 443, 443, l1.port, 1},
-                                  {0, 0, 8443, 8444, l2.port, 2}};
+  std::vector<TproxyTuple> tuples{{kNet(10, 99), 24, 443, 443, l1.port, 1, {}},
+                                  {0, 0, 8443, 8444, l2.port, 2, {}}};
   auto rules = TproxyRules::install(settings, tuples);
   out.put("install", rules ? "ok" : rules.message());
   if (!rules) return;
@@ -212,7 +212,7 @@ void runScenario(const Reporter& out, int app, int cli) {
   out.put("to 10.77.0.5:8444", connectFromClient(cli, app, "10.77.0.5", 8444, l1, l2, 2000));
   out.put("to 10.99.0.1:80", connectFromClient(cli, app, "10.99.0.1", 80, l1, l2, 300));
 
-  Status replaced = rules->replace({{kNet(10, 98), 16, 8000, 8080, l1.port, 1}});
+  Status replaced = rules->replace({{kNet(10, 98), 16, 8000, 8080, l1.port, 1, {}}});
   out.put("replace", replaced ? "ok" : replaced.message());
   reportState(out, "after replace", settings.route_table);
   out.put("after replace to 10.98.3.4:8080",

@@ -13,8 +13,8 @@ constexpr uint32_t kNet10_99 = 10u << 24 | 99u << 16;
 
 TEST(TproxyRulesTest, ScriptReplacesTheTableInOneTransaction) {
   std::vector<TproxyTuple> tuples{
-      {kNet10_99 | 7, 24, 443, 443, 8443, 1},  // host bits are dropped
-      {0, 0, 8443, 8444, 9443, 2},             // any destination
+      {kNet10_99 | 7, 24, 443, 443, 8443, 1, {}},  // host bits are dropped
+      {0, 0, 8443, 8444, 9443, 2, {}},             // any destination
   };
   EXPECT_EQ(TproxyRules::script(TproxySettings{}, tuples),
             "add table inet vtps\n"
@@ -44,19 +44,19 @@ TEST(TproxyRulesTest, ScriptWithoutTuplesKeepsTheEstablishedFlowRule) {
 
 TEST(TproxyRulesTest, ValidateAcceptsGoodTuplesAndNamesTheBadOne) {
   TproxySettings settings;
-  TproxyTuple good{kNet10_99, 16, 443, 443, 8443, 1};
-  EXPECT_TRUE(TproxyRules::validate(settings, {good, {0, 0, 1, 65535, 1, 7}}).ok());
+  TproxyTuple good{kNet10_99, 16, 443, 443, 8443, 1, {}};
+  EXPECT_TRUE(TproxyRules::validate(settings, {good, {0, 0, 1, 65535, 1, 7, {}}}).ok());
 
   auto message = [&](TproxyTuple bad) {
     Status st = TproxyRules::validate(settings, {good, bad});
     return st.ok() ? std::string("ok") : st.message();
   };
-  EXPECT_EQ(message({0, 33, 443, 443, 8443, 1}), "tuple 2: prefix /33 is outside 0..32");
-  EXPECT_EQ(message({0, -1, 443, 443, 8443, 1}), "tuple 2: prefix /-1 is outside 0..32");
-  EXPECT_EQ(message({0, 0, 500, 400, 8443, 1}), "tuple 2: port range 500-400 is empty");
-  EXPECT_EQ(message({0, 0, 0, 400, 8443, 1}), "tuple 2: port range 0-400 is empty");
-  EXPECT_EQ(message({0, 0, 443, 443, 0, 1}), "tuple 2: listener port is 0");
-  EXPECT_EQ(message({0, 0, 443, 443, 8443, 0}), "tuple 2: mark must not be 0");
+  EXPECT_EQ(message({0, 33, 443, 443, 8443, 1, {}}), "tuple 2: prefix /33 is outside 0..32");
+  EXPECT_EQ(message({0, -1, 443, 443, 8443, 1, {}}), "tuple 2: prefix /-1 is outside 0..32");
+  EXPECT_EQ(message({0, 0, 500, 400, 8443, 1, {}}), "tuple 2: port range 500-400 is empty");
+  EXPECT_EQ(message({0, 0, 0, 400, 8443, 1, {}}), "tuple 2: port range 0-400 is empty");
+  EXPECT_EQ(message({0, 0, 443, 443, 0, 1, {}}), "tuple 2: listener port is 0");
+  EXPECT_EQ(message({0, 0, 443, 443, 8443, 0, {}}), "tuple 2: mark must not be 0");
 }
 
 TEST(TproxyRulesTest, ValidateRejectsBadSettings) {
@@ -85,14 +85,14 @@ TEST(TproxyRulesTest, ValidateRejectsBadSettings) {
 }
 
 TEST(TproxyRulesTest, InstallRefusesInvalidTuplesBeforeTouchingTheKernel) {
-  auto rules = TproxyRules::install(TproxySettings{}, {{0, 0, 500, 400, 8443, 1}});
+  auto rules = TproxyRules::install(TproxySettings{}, {{0, 0, 500, 400, 8443, 1, {}}});
   ASSERT_FALSE(rules.ok());
   EXPECT_EQ(rules.message(),
             "install TPROXY rules (table inet vtps): tuple 1: port range 500-400 is empty");
 }
 
 TEST(RtNetlinkTest, FormatsRulesAndRoutesLikeIproute2) {
-  EXPECT_EQ((FwmarkRule{1, 0xffffffff, 100, 100}.str()),
+  EXPECT_EQ((FwmarkRule{1, 0xffffffff, 100, 100, {}}.str()),
             "fwmark 0x1/0xffffffff lookup 100 pref 100");
   EXPECT_EQ((Ipv4Route{100, 0, 0, 1, true}.str()), "local 0.0.0.0/0 dev 1 table 100");
   EXPECT_EQ((Ipv4Route{254, kNet10_99 | 0x100, 24, 3, false}.str()),

@@ -37,19 +37,19 @@ filters:
 TEST(TproxyTuplesTest, CleartextTuplesFollowTheServerProxiesTuples) {
   config::Config c = load(kConfig);
   EXPECT_THAT(tproxyTuplesOf(c, 15443, 0x7670),
-              ElementsAre(TproxyTuple{ip(10, 10, 2, 2), 32, 443, 443, 15443, 0x7670},
-                          TproxyTuple{ip(10, 10, 2, 0), 24, 80, 80, 15443, 0x7670},
-                          TproxyTuple{ip(10, 10, 2, 0), 24, 8080, 8081, 15443, 0x7670},
-                          TproxyTuple{ip(10, 10, 3, 7), 32, 80, 80, 15443, 0x7670},
-                          TproxyTuple{ip(10, 10, 3, 7), 32, 8080, 8081, 15443, 0x7670},
-                          TproxyTuple{0, 0, 8000, 8000, 15443, 0x7670}));
+              ElementsAre(TproxyTuple{ip(10, 10, 2, 2), 32, 443, 443, 15443, 0x7670, {}},
+                          TproxyTuple{ip(10, 10, 2, 0), 24, 80, 80, 15443, 0x7670, {}},
+                          TproxyTuple{ip(10, 10, 2, 0), 24, 8080, 8081, 15443, 0x7670, {}},
+                          TproxyTuple{ip(10, 10, 3, 7), 32, 80, 80, 15443, 0x7670, {}},
+                          TproxyTuple{ip(10, 10, 3, 7), 32, 8080, 8081, 15443, 0x7670, {}},
+                          TproxyTuple{0, 0, 8000, 8000, 15443, 0x7670, {}}));
 }
 
 TEST(TproxyTuplesTest, CleartextTuplesStayWhenSslInspectionIsOff) {
   config::Config c = load("device:\n  ssl-inspection: {server: false, client: false}\n" + kConfig);
   std::vector<TproxyTuple> tuples = tproxyTuplesOf(c, 15443, 1);
   ASSERT_EQ(tuples.size(), 5u);
-  EXPECT_EQ(tuples.front(), (TproxyTuple{ip(10, 10, 2, 0), 24, 80, 80, 15443, 1}));
+  EXPECT_EQ(tuples.front(), (TproxyTuple{ip(10, 10, 2, 0), 24, 80, 80, 15443, 1, {}}));
 }
 
 TEST(TproxyTuplesTest, CleartextTuplesBecomeTproxyRules) {
