@@ -15,6 +15,7 @@
 #include <rte_thash.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -472,6 +473,119 @@ TEST(SymmetricRssTest, KeyHashesBothDirectionsAlike) {
   out.sport = 40001;
   EXPECT_NE(rte_softrss(reinterpret_cast<uint32_t*>(&out), RTE_THASH_V4_L4_LEN, symmetricRssKey()),
             h1);
+}
+
+// The exception path (exception_steering.h) with a net_ring port standing in for the TAP: an
+// opening SYN to an SSL tuple goes into it addressed to its MAC; what comes back out of it
+// leaves by the segment port towards its destination with the flow's MAC addresses; a frame
+// of no steered flow is dropped.
+TEST_F(SegmentForwarderTest, ExceptionPortSteersSslTuplesBothWaysWithTheFlowsMacs) {
+  RingPort a = makeRingPort("exc_a");
+  RingPort b = makeRingPort("exc_b");
+  RingPort x = makeRingPort("exc_x");
+  rte_ether_addr tap_mac{};
+  ASSERT_EQ(rte_eth_macaddr_get(x.port, &tap_mac), 0);
+  ForwarderSegment seg{"seg1", {a.port, b.port}, {}, {}, {}, ""};
+  seg.exception_port = x.port;
+  ForwarderOptions o{.lcores = {workerLcores()[0]}, .busy_poll = true};
+  o.steering = {{kServer, 32, 443, 443}};
+  auto fwd = SegmentForwarder::start({seg}, std::move(o));
+  ASSERT_TRUE(fwd.ok()) << fwd.message();
+  const uint32_t client = kClientNet + 1;
+  // The client's SYN (frames from test::ethernet: dst 02:..:02, src 02:..:01) goes to the TAP.
+  feed(a.rx, test::tcpFrame(client, kServer, 40000, 443, 1, 0, kTcpSyn), 1);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(x.tx) == 1; }));
+  std::vector<uint8_t> in = firstFrame(x.tx);
+  ASSERT_GE(in.size(), 14u);
+  EXPECT_EQ(std::memcmp(in.data(), tap_mac.addr_bytes, 6), 0);
+  EXPECT_EQ(in[11], 0x01);  // the client's own source MAC is left
+  // Not an SSL tuple (port 80), and a SYN to 443 of another host: bridged.
+  feed(a.rx, test::tcpFrame(client, kServer, 40001, 80, 1, 0, kTcpSyn), 1);
+  feed(a.rx, test::tcpFrame(client, kServer + 1, 40002, 443, 1, 0, kTcpSyn), 1);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(b.tx) == 2; }));
+  // The proxy's upstream SYN (same 4-tuple, any MACs) leaves by b: client MAC -> peer MAC.
+  std::vector<uint8_t> up = test::tcpFrame(client, kServer, 40000, 443, 7, 0, kTcpSyn);
+  std::fill(up.begin(), up.begin() + 12, 0xee);
+  feed(x.rx, up, 1);
+  // The accepted leg's SYN-ACK to the client leaves by a: peer MAC -> client MAC.
+  std::vector<uint8_t> back = test::tcpFrame(kServer, client, 443, 40000, 9, 2, kTcpSyn | kTcpAck);
+  std::fill(back.begin(), back.begin() + 12, 0xee);
+  feed(x.rx, back, 1);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(b.tx) == 3 && rte_ring_count(a.tx) == 1; }));
+  firstFrame(b.tx);
+  firstFrame(b.tx);
+  std::vector<uint8_t> to_server = firstFrame(b.tx);
+  const uint8_t peer[6] = {0x02, 0, 0, 0, 0, 2};
+  const uint8_t client_mac[6] = {0x02, 0, 0, 0, 0, 1};
+  EXPECT_EQ(std::memcmp(to_server.data(), peer, 6), 0);
+  EXPECT_EQ(std::memcmp(to_server.data() + 6, client_mac, 6), 0);
+  std::vector<uint8_t> to_client = firstFrame(a.tx);
+  EXPECT_EQ(std::memcmp(to_client.data(), client_mac, 6), 0);
+  EXPECT_EQ(std::memcmp(to_client.data() + 6, peer, 6), 0);
+  // The server's SYN-ACK to the upstream leg comes in by b and goes to the TAP too.
+  feed(b.rx, test::tcpFrame(kServer, client, 443, 40000, 11, 8, kTcpSyn | kTcpAck), 1);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(x.tx) == 1; }));
+  firstFrame(x.tx);
+  // From the TAP, a frame of no steered flow is dropped.
+  feed(x.rx, test::tcpFrame(client, kServer, 40001, 80, 5, 0, kTcpAck), 1);
+  ASSERT_TRUE(waitFor([&] {
+    return (*fwd)->snapshot().lcores[0].exception.unmatched == 1;
+  }));
+  LcoreCounters lc = (*fwd)->snapshot().lcores[0];
+  EXPECT_TRUE(lc.exception_path);
+  EXPECT_EQ(lc.exception.flows_steered, 1u);
+  EXPECT_EQ(lc.exception.to_kernel, 2u);
+  EXPECT_EQ(lc.exception.from_kernel, 2u);
+  EXPECT_EQ(rte_ring_count(a.tx) + rte_ring_count(b.tx) + rte_ring_count(x.tx), 0u);
+  ASSERT_EQ(lc.paths.size(), 3u);
+  EXPECT_TRUE(lc.paths[2].exception);
+  EXPECT_EQ(lc.paths[2].rx_packets, 3u);
+  (*fwd)->stop();
+  for (RingPort* p : {&a, &b, &x})
+    freeRings(*p);
+}
+
+// While the proxy takes no flows, new SSL-tuple flows are bridged (fail-open) or dropped
+// (fail-closed); once it takes them again, new ones are steered. setSteering replaces the
+// tuples for new flows.
+TEST_F(SegmentForwarderTest, ProxyUnavailableBypassesOrRefusesNewSslFlows) {
+  for (FallbackMode mode : {FallbackMode::kFailOpen, FallbackMode::kFailClosed}) {
+    bool open = mode == FallbackMode::kFailOpen;
+    std::string tag = open ? "open" : "closed";
+    RingPort a = makeRingPort("pu_a_" + tag);
+    RingPort b = makeRingPort("pu_b_" + tag);
+    RingPort x = makeRingPort("pu_x_" + tag);
+    ForwarderSegment seg{"seg1", {a.port, b.port}, {}, {}, {}, ""};
+    seg.exception_port = x.port;
+    std::atomic<bool> available{false};
+    ForwarderOptions o{.lcores = {workerLcores()[0]}, .busy_poll = true};
+    o.inspection.fallback = mode;
+    o.steering = {{kServer, 32, 443, 443}};
+    o.proxy_available = &available;
+    auto fwd = SegmentForwarder::start({seg}, std::move(o));
+    ASSERT_TRUE(fwd.ok()) << fwd.message();
+    const uint32_t client = kClientNet + 1;
+    feed(a.rx, test::tcpFrame(client, kServer, 41000, 443, 1, 0, kTcpSyn), 1);
+    feed(a.rx, test::tcpFrame(client, kServer, 41000, 443, 2, 0, kTcpAck), 1);
+    ASSERT_TRUE(waitFor([&] { return (*fwd)->snapshot().lcores[0].paths[0].rx_packets == 2; }));
+    ExceptionCounters c = (*fwd)->snapshot().lcores[0].exception;
+    EXPECT_EQ(c.flows_bypassed, open ? 1u : 0u) << tag;
+    EXPECT_EQ(c.flows_refused, open ? 0u : 1u) << tag;
+    EXPECT_EQ(c.refused_drops, open ? 0u : 2u) << tag;
+    EXPECT_EQ(rte_ring_count(b.tx), open ? 2u : 0u) << tag;
+    EXPECT_EQ(rte_ring_count(x.tx), 0u) << tag;
+    available = true;
+    feed(a.rx, test::tcpFrame(client, kServer, 41001, 443, 1, 0, kTcpSyn), 1);
+    ASSERT_TRUE(waitFor([&] { return rte_ring_count(x.tx) == 1; })) << tag;
+    (*fwd)->setSteering({{kServer, 32, 8443, 8443}});
+    feed(a.rx, test::tcpFrame(client, kServer, 41002, 443, 1, 0, kTcpSyn), 1);
+    feed(a.rx, test::tcpFrame(client, kServer, 41003, 8443, 1, 0, kTcpSyn), 1);
+    ASSERT_TRUE(waitFor([&] { return rte_ring_count(x.tx) == 2; })) << tag;
+    EXPECT_EQ((*fwd)->snapshot().lcores[0].exception.flows_steered, 2u) << tag;
+    (*fwd)->stop();
+    for (RingPort* p : {&a, &b, &x})
+      freeRings(*p);
+  }
 }
 
 }  // namespace
