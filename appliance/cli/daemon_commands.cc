@@ -1,6 +1,6 @@
 // Commands for a running vtpsd, over its control socket (--socket, else the config's
 // device.control-socket): status, show tse ssl-inspection, debug np stats show GROUP,
-// debug np ssl-clear, config apply FILE.
+// debug np ssl-clear, debug np proxy-stall, config apply FILE.
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -160,6 +160,15 @@ Status clearSessions(const Context& ctx) {
   return {};
 }
 
+Status stallProxy(const Context& ctx, int seconds) {
+  auto r = ask(ctx, Json{{"method", "proxy-stall"}, {"seconds", seconds}});
+  if (!r.ok()) return r.error();
+  auto n = r->at("stalled_workers").get<uint64_t>();
+  std::cout << n << (n == 1 ? " proxy worker" : " proxy workers") << " stalled for " << seconds
+            << " s\n";
+  return {};
+}
+
 Status applyConfig(const Context& ctx, const std::string& file) {
   // The daemon may not share our working directory or file permissions: send the text.
   auto text = crypto::readFile(file);
@@ -218,6 +227,14 @@ void addDaemonCommands(CLI::App& app, Context& ctx) {
       [&ctx, group, json] { runCommand(ctx, [&] { return showCounters(ctx, *group, *json); }); });
   auto* clear = np->add_subcommand("ssl-clear", "close every live SSL inspection session");
   clear->callback([&ctx] { runCommand(ctx, [&] { return clearSessions(ctx); }); });
+  auto* stall = np->add_subcommand(
+      "proxy-stall", "diagnostic: every proxy worker sleeps N seconds (SSL inspection stops)");
+  auto stall_seconds = std::make_shared<int>(0);
+  stall->add_option("--seconds", *stall_seconds, "how long, 1..60")
+      ->required()
+      ->check(CLI::Range(1, 60));
+  stall->callback(
+      [&ctx, stall_seconds] { runCommand(ctx, [&] { return stallProxy(ctx, *stall_seconds); }); });
   addTraceCommands(debug, ctx);
 
   auto* apply = configGroup(app)->add_subcommand(

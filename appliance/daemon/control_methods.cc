@@ -1,8 +1,10 @@
 // The control socket's methods (docs/cli-reference.md, "Control socket protocol"):
-//   status, counters [group], sessions, clear-sessions, apply {yaml, file} | {path}, reload.
+//   status, counters [group], sessions, clear-sessions, proxy-stall {seconds},
+//   apply {yaml, file} | {path}, reload.
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "appliance/daemon/daemon.h"
@@ -17,7 +19,8 @@ namespace {
 using mgmt::Json;
 
 constexpr const char* kMethods =
-    "status, counters, sessions, clear-sessions, apply, reload, crypto, trace, config-export, "
+    "status, counters, sessions, clear-sessions, proxy-stall, apply, reload, crypto, trace, "
+    "config-export, "
     "config-history, config-version, rollback, cert-list, cert-new-signing, cert-delete, "
     "cert-refresh, cert-csr-new, cert-csr-export, cert-import, cert-replace, cert-export, "
     "cert-supply-key, ca-list, ca-import, ca-delete, audit, filters, filters-top, dataplane";
@@ -38,6 +41,7 @@ Json Daemon::handleRequest(const Json& request) {
   if (method == "counters") return countersResponse(request);
   if (method == "sessions") return sessionsResponse();
   if (method == "clear-sessions") return clearSessionsResponse(request);
+  if (method == "proxy-stall") return proxyStallResponse(request);
   if (method == "apply") return applyResponse(request);
   if (method == "reload") return outcomeResponse(reloadFromFile(), options_.config_path);
   if (method == "crypto") return cryptoResponse();
@@ -216,6 +220,26 @@ Json Daemon::clearSessionsResponse(const Json& request) {
   audit(request.value("actor", std::string("root via control socket")), "ssl-clear",
         std::to_string(cleared) + " live SSL sessions", "", "", "");
   return Json{{"cleared", cleared}};
+}
+
+// A diagnostic: every worker sleeps `seconds`, so SSL inspection stops meanwhile (with the dpdk
+// dataplane the watchdog's layer-2 fallback takes new SSL flows; proxy_watchdog.h).
+Json Daemon::proxyStallResponse(const Json& request) {
+  const Json seconds = request.value("seconds", Json());
+  if (!seconds.is_number_integer() || seconds.get<int64_t>() < 1 || seconds.get<int64_t>() > 60) {
+    return mgmt::errorResponse("proxy-stall: \"seconds\" must be an integer from 1 to 60, got " +
+                               seconds.dump());
+  }
+  const int64_t s = seconds.get<int64_t>();
+  size_t stalled = parts_->engine->stallWorkers(std::chrono::seconds(s));
+  const std::string what = std::to_string(stalled) +
+                           (stalled == 1 ? " proxy worker" : " proxy workers") + " for " +
+                           std::to_string(s) + " s";
+  systemLog("warning", "proxy-stall",
+            "stalled " + what + " (debug np proxy-stall): SSL inspection stops meanwhile");
+  audit(request.value("actor", std::string("root via control socket")), "proxy-stall", what, "", "",
+        "");
+  return Json{{"stalled_workers", stalled}, {"seconds", s}};
 }
 
 Json Daemon::applyResponse(const Json& request) {

@@ -211,9 +211,17 @@ int Daemon::run() {
       notifySystemd("READY=1\nSTATUS=" + state + "\nMAINPID=" + std::to_string(::getpid()));
   if (!ready.ok()) systemLog("warning", "start", ready.message());
 
+  // dpdk with exception ports: the loop also wakes for the proxy watchdog. Without them (the
+  // kernel dataplane, or SSL inspection off at start) nothing would act on it: events only.
+  // The lcores keep the fallback mode they started with (a reload's is for the next start).
+  const bool watch = p.dataplane && !DataplaneService::exceptionInterfaces(*config_).empty();
+  const config::DataplaneFallback fallback = config_->device.dataplane_fallback;
+  const int timeout_ms = watch ? ProxyWatchdog::kCheckPeriodMs : -1;
   while (!stop_requested_) {
     std::array<epoll_event, 8> events{};
-    int n = ::epoll_wait(p.epoll_fd.get(), events.data(), static_cast<int>(events.size()), -1);
+    int n =
+        ::epoll_wait(p.epoll_fd.get(), events.data(), static_cast<int>(events.size()), timeout_ms);
+    if (watch) checkProxyWatchdog(fallback);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       systemLog("critical", "stop", "control loop: epoll_wait: " + errnoText(errno));
@@ -240,11 +248,23 @@ int Daemon::run() {
   systemLog("info", "stop",
             "stopping: draining " + plural(live, "live session", "live sessions") + " for up to " +
                 std::to_string(static_cast<int>(options_.drain_grace_s)) + " s");
+  // New SSL flows on the segments no longer reach closing listeners: the dataplane's fallback
+  // takes them while the live sessions drain.
+  p.proxy_available.store(false);
   p.engine->drainAndStop(options_.drain_grace_s);
   p.filters->writeTraces();  // traces of the sessions the drain closed
   systemLog("info", "stop", "vtpsd stopped");
   p.log->flush();
   return 0;
+}
+
+void Daemon::checkProxyWatchdog(config::DataplaneFallback fallback) {
+  Parts& p = *parts_;
+  auto change = p.watchdog.check(p.engine->workerLoad(), steadyNowMs());
+  p.proxy_available.store(p.watchdog.available(), std::memory_order_relaxed);
+  if (!change) return;
+  systemLog(change->available ? "info" : "critical", "proxy-fallback",
+            proxyFallbackMessage(*change, fallback));
 }
 
 void Daemon::handleSignals() {

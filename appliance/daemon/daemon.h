@@ -75,6 +75,9 @@ class Daemon {
   ApplyOutcome reloadFromFile();
   std::vector<std::string> restartOnlyChanges(const config::Config& next) const;
   void handleSignals();
+  // dpdk with exception ports: judges the proxy workers' heartbeats, sets proxy_available and
+  // logs each change with what `fallback` (the mode the lcores started with) does meanwhile.
+  void checkProxyWatchdog(config::DataplaneFallback fallback);
   void logCryptoChoices();
   void systemLog(std::string_view severity, std::string_view event, std::string message);
   // "waiting for keys: …; … supply each with vtpsctl cert supply-key …" (persist-private-keys off).
@@ -84,6 +87,7 @@ class Daemon {
   mgmt::Json countersResponse(const mgmt::Json& request) const;
   mgmt::Json sessionsResponse() const;
   mgmt::Json clearSessionsResponse(const mgmt::Json& request);
+  mgmt::Json proxyStallResponse(const mgmt::Json& request);
   mgmt::Json cryptoResponse() const;
   mgmt::Json traceResponse(const mgmt::Json& request);
   mgmt::Json applyResponse(const mgmt::Json& request);

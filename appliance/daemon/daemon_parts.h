@@ -11,6 +11,7 @@
 #include "appliance/daemon/filter_service.h"
 #include "appliance/daemon/keystore_check.h"
 #include "appliance/daemon/log_event_sink.h"
+#include "appliance/daemon/proxy_watchdog.h"
 #include "appliance/mgmt/config_history.h"
 #include "appliance/mgmt/control_server.h"
 #include "appliance/mgmt/rest_server.h"
@@ -44,6 +45,8 @@ class Daemon::Parts {
   // Whether the proxy takes new flows from the dataplane's exception ports (declared before
   // the dataplane, whose lcores read it until it is destroyed).
   std::atomic<bool> proxy_available{false};
+  // Sets proxy_available from the workers' heartbeats (dpdk only; Daemon::checkProxyWatchdog).
+  ProxyWatchdog watchdog;
   std::unique_ptr<DataplaneService> dataplane;
   std::unique_ptr<telemetry::MetricsServer> metrics;  // reads the engine: stops before it
   std::unique_ptr<mgmt::ControlServer> control;

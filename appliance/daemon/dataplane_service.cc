@@ -91,9 +91,9 @@ Result<std::unique_ptr<DataplaneService>> DataplaneService::start(
                  entered ? "warning" : "info", "dataplane-fallback",
                  "dpdk lcore " + std::to_string(lcore) + " " + what + ": " + detail));
   };
-  auto dataplane = dpdk::InlineDataplane::start(config, dpdk::readHostFacts(), {},
-                                                std::move(inspection), steeringOf(runnable),
-                                                proxy_available);
+  auto dataplane =
+      dpdk::InlineDataplane::start(config, dpdk::readHostFacts(), {}, std::move(inspection),
+                                   steeringOf(runnable), proxy_available);
   if (!dataplane.ok()) {
     const std::string& m = dataplane.message();
     return Error{m.starts_with("dpdk dataplane: ") ? m : "dpdk dataplane: " + m};
@@ -147,7 +147,8 @@ Json DataplaneService::showResponse() const {
   if (routing_) {
     out["exception_ports"] = Json::array();
     for (const dpdk::SegmentPlan& seg : plan.segments)
-      out["exception_ports"].push_back({{"segment", seg.name}, {"interface", seg.exception_interface}});
+      out["exception_ports"].push_back(
+          {{"segment", seg.name}, {"interface", seg.exception_interface}});
     out["proxy_available"] = proxyAvailable();
   }
   out["eal_args"] = plan.args;

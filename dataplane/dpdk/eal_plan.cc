@@ -66,8 +66,8 @@ std::vector<SegmentPlan> planSegments(const config::Config& config, std::string&
     if (config.device.ssl_inspection.server || config.device.ssl_inspection.client) {
       plan.exception_interface = exceptionInterfaceName(i);
       std::string vdev = "net_tap_vtps" + std::to_string(i);
-      plan.exception = PortSpec{PortSpec::Kind::kVdev, vdev + ",iface=" + plan.exception_interface,
-                                vdev};
+      plan.exception =
+          PortSpec{PortSpec::Kind::kVdev, vdev + ",iface=" + plan.exception_interface, vdev};
     }
     out.push_back(std::move(plan));
   }
@@ -165,7 +165,8 @@ Result<EalPlan> buildEalPlan(const config::Config& config, const HostFacts& host
       plan.args.push_back(p.kind == PortSpec::Kind::kPci ? "-a" : "--vdev");
       plan.args.push_back(p.device);
     }
-    if (!s.exception_interface.empty()) plan.args.insert(plan.args.end(), {"--vdev", s.exception.device});
+    if (!s.exception_interface.empty())
+      plan.args.insert(plan.args.end(), {"--vdev", s.exception.device});
   }
   if (!any_pci) plan.args.push_back("--no-pci");
   plan.notes.push_back(describeHost(host));

@@ -46,8 +46,7 @@ struct SteerSet {
   bool matches(uint32_t destination, uint16_t port) const {
     for (const SteerTuple& t : tuples) {
       uint32_t mask = t.prefix == 0 ? 0 : ~uint32_t{0} << (32 - t.prefix);
-      if ((destination & mask) == (t.address & mask) && port >= t.port_first &&
-          port <= t.port_last)
+      if ((destination & mask) == (t.address & mask) && port >= t.port_first && port <= t.port_last)
         return true;
     }
     return false;

@@ -21,7 +21,7 @@ struct FlowInspectionDeleter {
 // A steered flow's way back (exception_steering.h): its client and the MAC addresses of its
 // frames on the wire.
 struct FlowException {
-  uint32_t client_ip = 0;  // host order
+  uint32_t client_ip = 0;    // host order
   uint16_t client_port = 0;  // the segment port (ethdev id) the client is on
   uint8_t client_mac[6] = {};
   uint8_t peer_mac[6] = {};  // the destination MAC of the client's frames (server or router)

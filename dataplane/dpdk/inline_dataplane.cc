@@ -4,12 +4,10 @@
 
 namespace vtps::dpdk {
 
-Result<std::unique_ptr<InlineDataplane>> InlineDataplane::start(const config::Config& config,
-                                                                const HostFacts& host,
-                                                                const EalOptions& options,
-                                                                InspectionOptions inspection,
-                                                                std::vector<SteerTuple> steering,
-                                                                const std::atomic<bool>* proxy_available) {
+Result<std::unique_ptr<InlineDataplane>> InlineDataplane::start(
+    const config::Config& config, const HostFacts& host, const EalOptions& options,
+    InspectionOptions inspection, std::vector<SteerTuple> steering,
+    const std::atomic<bool>* proxy_available) {
   Result<EalPlan> plan = buildEalPlan(config, host, options);
   if (!plan.ok()) return plan.error();
   VTPS_RETURN_IF_ERROR(initEal(plan->args));

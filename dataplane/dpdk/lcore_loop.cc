@@ -75,8 +75,8 @@ void decideSteering(LcoreState& lc, const ForwarderSegment& segment, FlowEntry& 
 
 // A frame the kernel sent out of the exception port: out by the segment port towards its
 // destination with the flow's MAC addresses, or dropped when it belongs to no steered flow.
-PacketAction fromKernel(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf* m,
-                        uint64_t now, BurstTally& t) {
+PacketAction fromKernel(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf* m, uint64_t now,
+                        BurstTally& t) {
   ParsedPacket p;
   auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
   uint16_t length = rte_pktmbuf_data_len(m);

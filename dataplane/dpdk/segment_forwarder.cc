@@ -164,10 +164,9 @@ void freeRings(SegmentForwarder::State& s) {
 PathCounters readPath(const Path& p) {
   auto get = [](const Counter& c) { return c.load(std::memory_order_relaxed); };
   const PathStats& s = p.stats;
-  return {p.segment->name,   p.rx_port,        p.tx_port,         p.queue,
-          get(s.rx_packets), get(s.rx_bytes),  get(s.tx_packets), get(s.tx_dropped),
-          get(s.not_ip),     get(s.truncated), get(s.in_profile), p.via_ring,
-          p.exception};
+  return {p.segment->name,   p.rx_port,         p.tx_port,         p.queue,       get(s.rx_packets),
+          get(s.rx_bytes),   get(s.tx_packets), get(s.tx_dropped), get(s.not_ip), get(s.truncated),
+          get(s.in_profile), p.via_ring,        p.exception};
 }
 
 PortCounters readPort(const PortState& p) {

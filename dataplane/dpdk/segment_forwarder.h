@@ -11,8 +11,8 @@
 // This header exposes no DPDK types; ports are ethdev port ids.
 #pragma once
 
-#include <cstddef>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>

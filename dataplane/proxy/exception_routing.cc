@@ -13,6 +13,7 @@ namespace {
 
 const char kRpFilterAll[] = "/proc/sys/net/ipv4/conf/all/rp_filter";
 const char kFwmarkAccept[] = "/proc/sys/net/ipv4/tcp_fwmark_accept";
+const char kTwReuse[] = "/proc/sys/net/ipv4/tcp_tw_reuse";
 
 std::string readSysctl(const std::string& path) {
   std::ifstream in(path);
@@ -50,9 +51,13 @@ Status ExceptionRouting::apply() {
   if (!nl) return nl.error();
   saved_rp_filter_all_ = readSysctl(kRpFilterAll);
   saved_fwmark_accept_ = readSysctl(kFwmarkAccept);
+  saved_tw_reuse_ = readSysctl(kTwReuse);
   installed_ = true;
   VTPS_RETURN_IF_ERROR(writeSysctl(kRpFilterAll, "0"));
   VTPS_RETURN_IF_ERROR(writeSysctl(kFwmarkAccept, "1"));
+  // The upstream legs bind the clients' ports: a client that reuses a port whose previous
+  // upstream leg is in TIME_WAIT here must still get through.
+  VTPS_RETURN_IF_ERROR(writeSysctl(kTwReuse, "1"));
   for (const ExceptionRoute& r : routes_) {
     unsigned index = if_nametoindex(r.interface.c_str());
     if (index == 0) return makeError(fmt::format("interface {} does not exist", r.interface));
@@ -82,6 +87,7 @@ Status ExceptionRouting::remove() {
   }
   if (!saved_rp_filter_all_.empty()) keep(writeSysctl(kRpFilterAll, saved_rp_filter_all_));
   if (!saved_fwmark_accept_.empty()) keep(writeSysctl(kFwmarkAccept, saved_fwmark_accept_));
+  if (!saved_tw_reuse_.empty()) keep(writeSysctl(kTwReuse, saved_tw_reuse_));
   installed_ = false;
   return result;
 }
@@ -92,7 +98,7 @@ std::string ExceptionRouting::describe() const {
   for (const ExceptionRoute& r : routes_) {
     out << fmt::format(" {} (mark {:#x}, table {:#x})", r.interface, r.mark, r.table);
   }
-  out << "; net.ipv4.tcp_fwmark_accept=1, rp_filter off";
+  out << "; net.ipv4.tcp_fwmark_accept=1, tcp_tw_reuse=1, rp_filter off";
   return out.str();
 }
 

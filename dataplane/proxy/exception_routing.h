@@ -35,8 +35,10 @@ class ExceptionRouting {
   ExceptionRouting(ExceptionRouting&&) = default;
   ExceptionRouting& operator=(ExceptionRouting&&) = default;
 
-  // Deletes the rules and routes and restores the two namespace-wide sysctls it changed
-  // (net.ipv4.conf.all.rp_filter, net.ipv4.tcp_fwmark_accept). Idempotent; interfaces that are
+  // Deletes the rules and routes and restores the namespace-wide sysctls it changed
+  // (net.ipv4.conf.all.rp_filter, net.ipv4.tcp_fwmark_accept, net.ipv4.tcp_tw_reuse: the
+  // upstream legs bind the clients' ports, and a client may reuse one whose previous upstream
+  // leg is still in TIME_WAIT here). Idempotent; interfaces that are
   // gone already (closed with the dataplane) are not an error.
   Status remove();
 
@@ -53,6 +55,7 @@ class ExceptionRouting {
   std::vector<int> ifindexes_;
   std::string saved_rp_filter_all_;
   std::string saved_fwmark_accept_;
+  std::string saved_tw_reuse_;
   bool installed_ = false;
 };
 

@@ -80,6 +80,7 @@ class ProxyEngineImpl final : public ProxyEngine {
   uint16_t listenPort() const override { return port_; }
   std::vector<CounterGroup> counters() const override;
   std::vector<WorkerLoad> workerLoad() const override;
+  size_t stallWorkers(std::chrono::milliseconds duration) override;
   std::vector<LiveSession> liveSessions() const override;
   size_t clearSessions() override;
   std::shared_ptr<ExclusionStore> exclusionStore() const override { return exclusions_; }
@@ -162,8 +163,7 @@ Status ProxyEngineImpl::start(std::shared_ptr<const config::Config> config, Even
   }
   port_ = port;
   if (options_.install_rules) {
-    Result<TproxyRules> rules =
-        TproxyRules::install(rulesSettings(), ruleTuplesOf(*config));
+    Result<TproxyRules> rules = TproxyRules::install(rulesSettings(), ruleTuplesOf(*config));
     if (!rules) return rules.error();
     rules_.emplace(std::move(*rules));
   }
@@ -189,8 +189,7 @@ Status ProxyEngineImpl::apply(std::shared_ptr<const config::Config> config) {
   Result<std::shared_ptr<const RuntimeSnapshot>> snapshot =
       RuntimeSnapshot::build(config, keystore_, *services);
   if (!snapshot) return snapshot.error();
-  if (rules_)
-    VTPS_RETURN_IF_ERROR(rules_->replace(ruleTuplesOf(*config)));
+  if (rules_) VTPS_RETURN_IF_ERROR(rules_->replace(ruleTuplesOf(*config)));
   commitServices(*services, *config);
   snapshot_ = std::move(*snapshot);
   for (auto& worker : workers_)
@@ -246,8 +245,16 @@ std::vector<CounterGroup> ProxyEngineImpl::counters() const {
 std::vector<WorkerLoad> ProxyEngineImpl::workerLoad() const {
   std::vector<WorkerLoad> all;
   for (const auto& worker : workers_)
-    all.push_back(WorkerLoad{worker->index(), worker->core(), worker->busyNs()});
+    all.push_back(WorkerLoad{worker->index(), worker->core(), worker->busyNs(),
+                             worker->heartbeatMs(), worker->running()});
   return all;
+}
+
+size_t ProxyEngineImpl::stallWorkers(std::chrono::milliseconds duration) {
+  if (stopped_) return 0;
+  for (const auto& worker : workers_)
+    worker->stall(duration);
+  return workers_.size();
 }
 
 std::vector<LiveSession> ProxyEngineImpl::liveSessions() const {

@@ -159,11 +159,16 @@ struct CounterGroup {
   std::vector<std::pair<std::string, uint64_t>> values;
 };
 
-// Load of one worker, for telemetry's busy ratio.
+// Load of one worker, for telemetry's busy ratio, and its liveness, for the proxy watchdog
+// (appliance/daemon/proxy_watchdog.h).
 struct WorkerLoad {
   int worker = 0;
   int core = 0;
   uint64_t busy_ns = 0;  // time spent handling events (not waiting in epoll_wait) since start
+  // Steady-clock ms of the worker loop's last turn; the loop turns at least once a second, idle
+  // or not, so an old heartbeat means a stuck worker.
+  int64_t heartbeat_ms = 0;
+  bool running = true;  // false once the worker thread has left its loop
 };
 
 // A live session, for `vtpsctl show tse ssl-inspection`.
@@ -227,6 +232,12 @@ class ProxyEngine {
   // Per-worker busy time. Reads only atomics (as counters() does), so the metrics server may
   // call both from its own thread while the engine lives.
   virtual std::vector<WorkerLoad> workerLoad() const { return {}; }
+  // Makes every worker thread sleep `duration` at its next loop turn, without waiting for it
+  // (`debug np proxy-stall`, a diagnostic for the watchdog's fallback); returns how many.
+  virtual size_t stallWorkers(std::chrono::milliseconds duration) {
+    (void)duration;
+    return 0;
+  }
   virtual std::vector<LiveSession> liveSessions() const = 0;
   // Closes every live session (`debug np ssl-clear`); returns how many.
   virtual size_t clearSessions() = 0;

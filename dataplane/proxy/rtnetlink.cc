@@ -3,9 +3,9 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <linux/fib_rules.h>
-#include <net/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -321,9 +321,8 @@ Status RtNetlink::deleteDefaultRouteVia(uint32_t table, int ifindex) {
   auto* rtm = viewAt<rtmsg>(req.hdr(), NLMSG_LENGTH(0));
   rtm->rtm_scope = RT_SCOPE_NOWHERE;
   rtm->rtm_type = RTN_UNICAST;
-  return transact(req.hdr(),
-                  fmt::format("delete route 0.0.0.0/0 dev {} table {}", ifindex, table), ESRCH,
-                  ENODEV);
+  return transact(req.hdr(), fmt::format("delete route 0.0.0.0/0 dev {} table {}", ifindex, table),
+                  ESRCH, ENODEV);
 }
 
 Status RtNetlink::setLinkUpNoArp(int ifindex) {

@@ -101,18 +101,18 @@ std::optional<AcceptedConnection> TransparentListener::acceptOne(int& error) {
 
 Result<UniqueFd> connectTransparent(const Endpoint4& source, const Endpoint4& destination,
                                     const UpstreamBinding& binding) {
-  const std::string what = fmt::format("connect {} to {} transparently",
-                                       binding.keep_port ? source.str() : source.addressString(),
-                                       destination.str());
+  const std::string what =
+      fmt::format("connect {} to {} transparently",
+                  binding.keep_port ? source.str() : source.addressString(), destination.str());
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return makeError(fmt::format("{}: socket: {}", what, errnoText(errno)));
   if (!setInt(fd.get(), SOL_IP, IP_TRANSPARENT, 1)) {
     return makeError(fmt::format("{}: setsockopt(IP_TRANSPARENT): {}", what, errnoText(errno)));
   }
-  if (binding.mark != 0 && ::setsockopt(fd.get(), SOL_SOCKET, SO_MARK, &binding.mark,
-                                        sizeof binding.mark) != 0) {
-    return makeError(fmt::format("{}: setsockopt(SO_MARK {:#x}): {}", what, binding.mark,
-                                 errnoText(errno)));
+  if (binding.mark != 0 &&
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_MARK, &binding.mark, sizeof binding.mark) != 0) {
+    return makeError(
+        fmt::format("{}: setsockopt(SO_MARK {:#x}): {}", what, binding.mark, errnoText(errno)));
   }
   if (binding.keep_port) {
     // A previous upstream leg of the same client port may linger in TIME_WAIT.

@@ -72,6 +72,10 @@ Worker::~Worker() {
 }
 
 Status Worker::start() {
+  // Alive from the start: the watchdog must not see a worker whose thread is still starting
+  // as stalled.
+  heartbeat_ms_.store(monotonicMs(), std::memory_order_relaxed);
+  running_.store(true, std::memory_order_relaxed);
   thread_ = std::thread([this] { run(); });
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -153,8 +157,16 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Worker::stall(std::chrono::milliseconds duration) {
+  post([this, duration] {
+    std::this_thread::sleep_for(duration);
+    updateClock();
+  });
+}
+
 void Worker::updateClock() {
   now_ms_ = monotonicMs();
+  heartbeat_ms_.store(now_ms_, std::memory_order_relaxed);
 }
 
 int Worker::pollTimeoutMs() const {
@@ -198,6 +210,9 @@ void Worker::run() {
                        std::chrono::duration_cast<std::chrono::nanoseconds>(busy).count()),
         std::memory_order_relaxed);
   }
+  // Stopped (drained). An exception escaping the loop would end the process (std::terminate),
+  // so leaving the loop here is the only way a worker stops while vtpsd runs.
+  running_.store(false, std::memory_order_relaxed);
 }
 
 void Worker::acceptAll() {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -80,6 +81,15 @@ class Worker {
   int core() const { return core_; }
   // Time spent handling events since start (the loop minus epoll_wait); any thread may read it.
   uint64_t busyNs() const { return busy_ns_.load(std::memory_order_relaxed); }
+  // The proxy watchdog's view (WorkerLoad), readable from any thread: the steady-clock ms of
+  // the loop's last turn (it turns at least every kIdlePollMs, idle or not), and whether the
+  // thread is still inside its loop (false before start() and once it has left it).
+  int64_t heartbeatMs() const { return heartbeat_ms_.load(std::memory_order_relaxed); }
+  bool running() const { return running_.load(std::memory_order_relaxed); }
+  // Blocks the worker thread for `duration` at its next loop turn: `debug np proxy-stall`, a
+  // diagnostic that makes the worker unresponsive on purpose so the watchdog's fallback can be
+  // exercised. Its sessions wait meanwhile; nothing is closed.
+  void stall(std::chrono::milliseconds duration);
 
   // Worker-thread side, for sessions.
   int epollFd() const { return epoll_.get(); }
@@ -148,7 +158,9 @@ class Worker {
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
   bool stop_ = false;
-  std::atomic<uint64_t> busy_ns_{0};  // written by the worker thread only
+  std::atomic<uint64_t> busy_ns_{0};      // written by the worker thread only
+  std::atomic<int64_t> heartbeat_ms_{0};  // written by updateClock() and start()
+  std::atomic<bool> running_{false};
 };
 
 }  // namespace vtps::proxy

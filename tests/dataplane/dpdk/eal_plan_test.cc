@@ -60,11 +60,11 @@ TEST(PortSpecTest, RejectsWhatIsNeitherPciNorVdev) {
 TEST(EalPlanTest, StandardModeWithoutHugepagesUsesNoHugeAndVdevs) {
   Result<EalPlan> plan = buildEalPlan(loadConfig(kStandard), fourCpus(0));
   ASSERT_TRUE(plan.ok()) << plan.message();
-  EXPECT_THAT(plan->args, ElementsAre("vtpsd", "--lcores", "0@(0,2-3),1@1", "--main-lcore", "0",
-                                      "--no-telemetry", "-m", "512", "--no-huge", "--no-shconf",
-                                      "--vdev", "net_af_packet0,iface=vdpa0", "--vdev",
-                                      "net_af_packet1,iface=vdpa1", "--vdev",
-                                      "net_tap_vtps0,iface=vtps-ex0", "--no-pci"));
+  EXPECT_THAT(plan->args,
+              ElementsAre("vtpsd", "--lcores", "0@(0,2-3),1@1", "--main-lcore", "0",
+                          "--no-telemetry", "-m", "512", "--no-huge", "--no-shconf", "--vdev",
+                          "net_af_packet0,iface=vdpa0", "--vdev", "net_af_packet1,iface=vdpa1",
+                          "--vdev", "net_tap_vtps0,iface=vtps-ex0", "--no-pci"));
   EXPECT_THAT(plan->worker_cpus, ElementsAre(1));
   EXPECT_FALSE(plan->busy_poll);
   EXPECT_FALSE(plan->hugepages);
@@ -87,10 +87,10 @@ segments:
 )"),
                                       fourCpus(512));
   ASSERT_TRUE(plan.ok()) << plan.message();
-  EXPECT_THAT(plan->args, ElementsAre("vtpsd", "--lcores", "0@(0-1),1@2,2@3", "--main-lcore", "0",
-                                      "--no-telemetry", "-m", "512", "--in-memory", "-a",
-                                      "0000:00:04.0", "-a", "0000:00:05.0", "--vdev",
-                                      "net_tap_vtps0,iface=vtps-ex0"));
+  EXPECT_THAT(plan->args,
+              ElementsAre("vtpsd", "--lcores", "0@(0-1),1@2,2@3", "--main-lcore", "0",
+                          "--no-telemetry", "-m", "512", "--in-memory", "-a", "0000:00:04.0", "-a",
+                          "0000:00:05.0", "--vdev", "net_tap_vtps0,iface=vtps-ex0"));
   EXPECT_TRUE(plan->busy_poll);
   EXPECT_TRUE(plan->hugepages);
   EXPECT_THAT(plan->main_cpus, ElementsAre(0, 1));

@@ -528,9 +528,7 @@ TEST_F(SegmentForwarderTest, ExceptionPortSteersSslTuplesBothWaysWithTheFlowsMac
   firstFrame(x.tx);
   // From the TAP, a frame of no steered flow is dropped.
   feed(x.rx, test::tcpFrame(client, kServer, 40001, 80, 5, 0, kTcpAck), 1);
-  ASSERT_TRUE(waitFor([&] {
-    return (*fwd)->snapshot().lcores[0].exception.unmatched == 1;
-  }));
+  ASSERT_TRUE(waitFor([&] { return (*fwd)->snapshot().lcores[0].exception.unmatched == 1; }));
   LcoreCounters lc = (*fwd)->snapshot().lcores[0];
   EXPECT_TRUE(lc.exception_path);
   EXPECT_EQ(lc.exception.flows_steered, 1u);

@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "dataplane/proxy/exception_routing.h"
 #include "dataplane/proxy/rtnetlink.h"
 #include "dataplane/proxy/tproxy_rules.h"
 
@@ -231,6 +232,33 @@ void runScenario(const Reporter& out, int app, int cli) {
           connectFromClient(cli, app, "10.98.3.4", 8080, l1, l2, 300));
 }
 
+// The dpdk exception port's kernel side on vtps-a (standing in for the TAP).
+void runExceptionScenario(Reporter& out) {
+  auto sysctls = [] {
+    return shell(
+        "cat /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/tcp_fwmark_accept "
+        "/proc/sys/net/ipv4/tcp_tw_reuse /proc/sys/net/ipv4/conf/vtps-a/rp_filter");
+  };
+  shell("sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.vtps-a.rp_filter=1");
+  out.put("exc sysctls before", sysctls());
+  auto routing = ExceptionRouting::install({{"vtps-a", 0x7671, 0x7671}});
+  out.put("exc install", routing ? "ok" : routing.message());
+  if (!routing) return;
+  out.put("exc ip rule", shell("ip rule show pref 99"));
+  out.put("exc route", shell("ip route show table 0x7671"));
+  out.put("exc link", shell("ip -o link show vtps-a | grep -o 'NOARP'"));
+  out.put("exc sysctls", sysctls());
+  out.put("exc describe", routing->describe());
+  Status removed = routing->remove();
+  out.put("exc remove", removed ? "ok" : removed.message());
+  out.put("exc ip rule after remove", shell("ip rule show pref 99"));
+  out.put("exc route after remove", shell("ip route show table 0x7671"));
+  out.put("exc sysctls after remove", sysctls());
+  auto missing = ExceptionRouting::install({{"vtps-nope", 0x7672, 0x7672}});
+  out.put("exc missing interface", missing ? "ok" : missing.message());
+  out.put("exc sysctls after failed install", sysctls());
+}
+
 [[noreturn]] void childMain(int report_fd) {
   Reporter out(report_fd);
   if (::unshare(CLONE_NEWNET) != 0) {
@@ -252,6 +280,7 @@ void runScenario(const Reporter& out, int app, int cli) {
   ::setns(app, CLONE_NEWNET);
   out.put("setup", setup);
   if (setup.empty()) runScenario(out, app, cli);
+  if (setup.empty()) runExceptionScenario(out);
   _exit(0);
 }
 
@@ -338,6 +367,26 @@ TEST_F(TproxyRulesRootTest, InstallsTableRulesAndLocalRoute) {
             "100:\tfrom all fwmark 0x2 lookup 100\n"
             "32766:\tfrom all lookup main\n"
             "32767:\tfrom all lookup default\n");
+}
+
+TEST_F(TproxyRulesRootTest, ExceptionRoutingSendsMarkedLocalTrafficOutOfItsPort) {
+  EXPECT_EQ(at("exc sysctls before"), "1\n0\n2\n1\n");
+  EXPECT_EQ(at("exc install"), "ok");
+  EXPECT_EQ(at("exc ip rule"), "99:\tfrom all fwmark 0x7671 iif lo lookup 30321\n");
+  EXPECT_EQ(at("exc route"), "default dev vtps-a proto static scope link \n");
+  EXPECT_EQ(at("exc link"), "NOARP\n");
+  EXPECT_EQ(at("exc sysctls"), "0\n1\n1\n0\n");
+  EXPECT_EQ(at("exc describe"),
+            "exception ports: vtps-a (mark 0x7671, table 0x7671); net.ipv4.tcp_fwmark_accept=1, "
+            "tcp_tw_reuse=1, rp_filter off");
+  EXPECT_EQ(at("exc remove"), "ok");
+  EXPECT_EQ(at("exc ip rule after remove"), "");
+  EXPECT_EQ(at("exc route after remove"), "");
+  // The namespace-wide ones are restored; the interface's own stays off.
+  EXPECT_EQ(at("exc sysctls after remove"), "1\n0\n2\n0\n");
+  EXPECT_EQ(at("exc missing interface"),
+            "set up the dpdk exception ports: interface vtps-nope does not exist");
+  EXPECT_EQ(at("exc sysctls after failed install"), "1\n0\n2\n0\n");
 }
 
 TEST_F(TproxyRulesRootTest, InstallTwiceConverges) {

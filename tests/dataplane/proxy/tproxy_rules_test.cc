@@ -42,6 +42,18 @@ TEST(TproxyRulesTest, ScriptWithoutTuplesKeepsTheEstablishedFlowRule) {
   EXPECT_EQ(script.find("tproxy"), std::string::npos);
 }
 
+TEST(TproxyRulesTest, TupleWithAnInterfaceMatchesOnlyWhatArrivesThere) {
+  std::vector<TproxyTuple> tuples{{kNet10_99, 24, 443, 443, 8443, 0x7671, "vtps-ex0"}};
+  EXPECT_NE(TproxyRules::script(TproxySettings{}, tuples)
+                .find("    iifname \"vtps-ex0\" ip daddr 10.99.0.0/24 tcp dport 443 fib daddr type "
+                      "!= local tproxy ip to 127.0.0.1:8443 meta mark set 0x7671 accept\n"),
+            std::string::npos)
+      << TproxyRules::script(TproxySettings{}, tuples);
+  tuples[0].iif = "bad\"name";
+  EXPECT_EQ(TproxyRules::validate(TproxySettings{}, tuples).message(),
+            "tuple 1: interface name 'bad\"name' is invalid");
+}
+
 TEST(TproxyRulesTest, ValidateAcceptsGoodTuplesAndNamesTheBadOne) {
   TproxySettings settings;
   TproxyTuple good{kNet10_99, 16, 443, 443, 8443, 1, {}};

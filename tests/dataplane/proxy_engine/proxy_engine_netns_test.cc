@@ -7,10 +7,12 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include "crypto/keystore.h"
 #include "dataplane/proxy/proxy_engine.h"
@@ -383,6 +385,37 @@ TEST_F(ProxyEngineNetnsTest, ListsAndClearsLiveSessions) {
   EXPECT_EQ(records[0].decision, Decision::kDecrypted);
   EXPECT_EQ(records[0].reason, "cleared by operator");
   EXPECT_EQ(counter("npSslInspStats", "sessionsCleared"), 1u);
+}
+
+// The proxy watchdog's inputs (appliance/daemon/proxy_watchdog.h): a stalled worker's heartbeat
+// stops moving; its live session waits and carries on afterwards; a stopped one is not running.
+TEST_F(ProxyEngineNetnsTest, StalledWorkersStopTheirHeartbeatAndKeepTheirSessions) {
+  startEngine(baseConfig());
+  TlsClient a(*lab_, "a.test");
+  ASSERT_TRUE(a.connected()) << a.error();
+  EXPECT_EQ(a.roundTrip("before"), "before");
+  auto nowMs = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  std::vector<WorkerLoad> load = engine_->workerLoad();
+  ASSERT_EQ(load.size(), 1u);
+  EXPECT_TRUE(load[0].running);
+  EXPECT_LE(nowMs() - load[0].heartbeat_ms, 1500);  // the idle loop turns every second
+
+  EXPECT_EQ(engine_->stallWorkers(std::chrono::milliseconds(2500)), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  load = engine_->workerLoad();
+  EXPECT_TRUE(load[0].running);
+  EXPECT_GE(nowMs() - load[0].heartbeat_ms, 1900);
+  // Answered once the worker wakes: nothing was closed meanwhile.
+  EXPECT_EQ(a.roundTrip("after"), "after");
+  EXPECT_LE(nowMs() - engine_->workerLoad()[0].heartbeat_ms, 1500);
+  EXPECT_EQ(counter("npSslInspStats", "sessionsCleared"), 0u);
+
+  engine_->drainAndStop(0);
+  EXPECT_FALSE(engine_->workerLoad()[0].running);
 }
 
 TEST_F(ProxyEngineNetnsTest, ApplyKeepsLiveSessionsAndChangesNewOnes) {
