@@ -78,7 +78,7 @@ inline constexpr uint16_t kEthernetHeader = 14;
 // The TCP flags of an untagged, unencapsulated IPv4 TCP frame `p` was parsed from; 0 when the
 // frame is anything else or too short.
 inline uint8_t plainTcpFlags(const uint8_t* frame, std::size_t length, const ParsedPacket& p) {
-  if (p.key.ip_version != 4 || p.key.protocol != 6 || p.vlan != 0 ||
+  if (p.key.ip_version != 4 || p.key.protocol != 6 || p.vlan != 0 || p.tunnel != Tunnel::kNone ||
       p.l3_offset != steer_detail::kEthernetHeader)
     return 0;
   const uint8_t* ip = frame + p.l3_offset;

@@ -73,6 +73,11 @@ PacketAction LcoreInspector::onPacket(FlowEntry& e, const ParsedPacket& p, const
   if (!parseTcpSegment(frame, length, p.l3_offset, seg_)) return PacketAction::kForward;
   uint64_t start = options_.cycles();
   PacketAction action = inspect(e, p, frame, segment, profile);
+  // buildTcpReset writes a bare IPv4 header after the frame's headers up to the TCP segment's
+  // IP header: for a tunnel those include the outer IP and GRE headers, whose lengths and
+  // checksums would no longer fit. A blocked tunnelled flow is dropped without resets.
+  if (action == PacketAction::kDropAndReset && p.tunnel != Tunnel::kNone)
+    action = PacketAction::kDrop;
   uint64_t used = options_.cycles() - start;
   period_used_ += used;
   bump(stats_.filter_cycles, used);

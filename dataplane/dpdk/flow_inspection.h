@@ -15,7 +15,10 @@
 //     down; its retransmission, bytes already charged and inspected, passes);
 //   - quarantine redirect: nothing here can answer with the redirect; the request is dropped
 //     and both ends reset.
-// IPv6, UDP and other flows are bridged uninspected.
+// The flow of a packet in one layer of GRE or IP-in-IP is its inner packet's (packet_parser.h),
+// so the same applies to it, except that a block never resets it: it is dropped (buildTcpReset
+// cannot rewrap a reset in the tunnel's headers). IPv6, UDP and other flows are bridged
+// uninspected.
 //
 // Allocation: per flow at most. The pipeline's session (filter::SessionFilter) is created on a
 // flow's first packet; its stream windows and HTTP parsers grow to their bounds once; the
@@ -69,7 +72,7 @@ struct InspectionOptions {
 enum class PacketAction : uint8_t {
   kForward,
   kDrop,
-  kDropAndReset,  // drop, and send the two resets built by buildTcpReset
+  kDropAndReset,  // drop, and send the two resets built by buildTcpReset (never for a tunnel)
 };
 
 // A flow's state in FlowEntry::filter.

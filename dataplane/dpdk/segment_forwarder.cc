@@ -60,14 +60,13 @@ Result<rte_ring*> makeRing(SegmentForwarder::State& s) {
   return r;
 }
 
-// Software spreading of segment k: the owner's two port paths hand flows to the other lcores
-// and send what they return; every other lcore gets one ring path.
-Status wireSoftware(SegmentForwarder::State& s, std::size_t k,
-                    std::vector<std::unique_ptr<Path>*> owner_paths) {
+// Software spreading of segment k: the owner's two port paths (first, second) and its
+// exception port's path (when there is one) hand flows to the other lcores; the first sends
+// what they return; every other lcore gets one ring path.
+Status wireSoftware(SegmentForwarder::State& s, std::size_t k, Path& first, Path& second,
+                    Path* exception) {
   std::size_t lcores = s.options.lcores.size();
   std::size_t owner = s.placements[k].owner;
-  Path& first = **owner_paths[0];
-  Path& second = **owner_paths[1];
   first.to_worker.assign(lcores, nullptr);
   first.from_worker.assign(lcores, nullptr);
   for (std::size_t i = 0; i < lcores; ++i) {
@@ -93,10 +92,9 @@ Status wireSoftware(SegmentForwarder::State& s, std::size_t k,
   first.self = second.self = owner;
   // The exception port's path hands off by the same flow hash: a steered flow's packets from
   // the kernel reach the lcore that holds the flow.
-  for (std::size_t i = 2; i < owner_paths.size(); ++i) {
-    Path& other = **owner_paths[i];
-    other.to_worker = first.to_worker;
-    other.self = owner;
+  if (exception != nullptr) {
+    exception->to_worker = first.to_worker;
+    exception->self = owner;
   }
   return Status::success();
 }
@@ -141,11 +139,15 @@ Status buildLcores(SegmentForwarder::State& s) {
   }
   for (std::size_t k = 0; k < s.segments.size(); ++k) {
     if (!s.placements[k].software) continue;
-    std::vector<std::unique_ptr<Path>*> owner_paths;
+    // buildLcores gave the owner the segment's paths in order: a -> b, b -> a, the exception
+    // port's.
+    std::vector<Path*> owned;
     for (std::unique_ptr<Path>& p : s.lcores[s.placements[k].owner]->paths) {
-      if (p->segment == &s.segments[k] && !p->via_ring) owner_paths.push_back(&p);
+      if (p->segment == &s.segments[k] && !p->via_ring) owned.push_back(p.get());
     }
-    VTPS_RETURN_IF_ERROR(wireSoftware(s, k, std::move(owner_paths)));
+    if (owned.size() < 2) return Error{"start segment forwarding: segment paths missing"};
+    VTPS_RETURN_IF_ERROR(
+        wireSoftware(s, k, *owned[0], *owned[1], owned.size() > 2 ? owned[2] : nullptr));
   }
   return Status::success();
 }

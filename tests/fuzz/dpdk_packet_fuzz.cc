@@ -2,8 +2,10 @@
 // little-endian length, then the bytes; the first byte of the input picks which frames count as
 // in the segment's profile) through the frame parser, a flow table and a LcoreInspector with a
 // small rule set, as the lcore loop runs them. Checked beyond memory safety:
+//   - parsePacket: a tunnel's inner header lies after its outer one, inside the frame;
 //   - parseTcpSegment: offsets and payload inside the frame and the IP packet;
-//   - a block's resets: each is a TCP RST that parses back with the flow's ports;
+//   - a block's resets: each is a TCP RST that parses back with the flow's ports; a tunnelled
+//     flow is never reset (its reset would need the tunnel's headers rewritten);
 //   - TcpStreamWindow: it never delivers more bytes than it was given, nor holds more than its
 //     window.
 #include <stdlib.h>
@@ -52,6 +54,8 @@ std::shared_ptr<vtps::filter::FilterEngine> engine() {
 }
 
 void checkSegment(const uint8_t* frame, size_t length, const ParsedPacket& p) {
+  if (p.l3_offset + size_t{20} > length) __builtin_trap();
+  if (p.tunnel != Tunnel::kNone && p.l3_offset < p.outer_l3_offset + size_t{20}) __builtin_trap();
   TcpSegment seg;
   if (!parseTcpSegment(frame, length, p.l3_offset, seg)) return;
   if (seg.l4_offset < seg.l3_offset + 20 || seg.payload_offset < seg.l4_offset + 20 ||
@@ -59,7 +63,7 @@ void checkSegment(const uint8_t* frame, size_t length, const ParsedPacket& p) {
     __builtin_trap();
   }
   uint8_t out[64 + 40];
-  if (seg.l3_offset > 64) return;
+  if (seg.l3_offset > 64 || p.tunnel != Tunnel::kNone) return;
   for (bool back : {false, true}) {
     size_t n = buildTcpReset(frame, seg, back, out);
     TcpSegment rst;
@@ -113,7 +117,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       e.in_profile = (profile_bits >> (n % 8)) & 1;
       inspector.flowCreated(e, p);
     }
-    inspector.onPacket(e, p, frame.data(), frame.size(), "fuzz", "");
+    PacketAction action = inspector.onPacket(e, p, frame.data(), frame.size(), "fuzz", "");
+    if (action == PacketAction::kDropAndReset && p.tunnel != Tunnel::kNone) __builtin_trap();
     inspector.tick(g_cycles);
   }
   return 0;

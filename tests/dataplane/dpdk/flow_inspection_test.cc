@@ -11,6 +11,7 @@
 
 #include "dataplane/filter/filter_inspector.h"
 #include "tests/dataplane/dpdk/packet_builder.h"
+#include "tests/dataplane/dpdk/tunnel_builder.h"
 #include "tests/dataplane/filter/filter_test_util.h"
 
 namespace vtps::dpdk {
@@ -232,6 +233,50 @@ TEST_F(FlowInspectionTest, OverBudgetEntersFallbackAndLeavesItLogged) {
   EXPECT_EQ(send(*li, test::tcpFrame(kClient, kServer, 40002, 80, 2, 1, kTcpAck,
                                      "GET /attack HTTP/1.1\r\n\r\n")),
             PacketAction::kDropAndReset);
+}
+
+TEST_F(FlowInspectionTest, TunnelledFlowsAreInspectedAndBlockedWithoutResets) {
+  auto li = inspector();
+  // Through GRE: the reject rule fires on the inner flow; the block drops, it does not reset.
+  EXPECT_EQ(send(*li, test::inGre(fromClient(1000, kTcpSyn))), PacketAction::kForward);
+  EXPECT_EQ(send(*li, test::inGre(fromServer(5000, kTcpSyn | kTcpAck), true)),
+            PacketAction::kForward);
+  EXPECT_EQ(send(*li, test::inGre(fromClient(1001, kTcpAck, "GET /attack HTTP/1.1\r\n\r\n"))),
+            PacketAction::kDrop);
+  EXPECT_EQ(send(*li, test::inGre(fromServer(5001, kTcpAck), true)), PacketAction::kDrop);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].log, filter::FilterLog::kBlock);
+  EXPECT_EQ(sink_.events[0].sid, 1001u);
+  EXPECT_EQ(sink_.events[0].client_address, "10.20.1.1");
+  EXPECT_EQ(sink_.events[0].server_address, "10.20.2.2");
+  EXPECT_EQ(sink_.events[0].http_uri, "/attack");
+  // Through IP-in-IP (another client port): an alert passes, the drop rule drops.
+  auto client = [](uint32_t seq, uint8_t flags, std::string_view data = {}) {
+    return test::inIpip(test::tcpFrame(kClient, kServer, 40001, 80, seq, 0, flags, data));
+  };
+  std::string probe = "GET /probe HTTP/1.1\r\n\r\n";
+  EXPECT_EQ(send(*li, client(1, kTcpSyn)), PacketAction::kForward);
+  EXPECT_EQ(send(*li, client(2, kTcpAck, probe)), PacketAction::kForward);
+  EXPECT_EQ(send(*li, client(2 + static_cast<uint32_t>(probe.size()), kTcpAck, "TOPSECRET")),
+            PacketAction::kDrop);
+  ASSERT_EQ(sink_.events.size(), 3u);
+  EXPECT_EQ(sink_.events[1].sid, 1002u);
+  EXPECT_EQ(sink_.events[1].log, filter::FilterLog::kAlert);
+  EXPECT_EQ(sink_.events[2].sid, 1003u);
+  EXPECT_EQ(sink_.events[2].client_port, 40001);
+  InspectionCounters c = li->counters();
+  EXPECT_EQ(c.flows_inspected, 2u);
+  EXPECT_EQ(c.flows_blocked, 2u);
+}
+
+TEST_F(FlowInspectionTest, ATunnelInsideATunnelIsNotInspected) {
+  auto li = inspector();
+  std::vector<uint8_t> inner =
+      test::inIpip(fromClient(1001, kTcpAck, "GET /attack HTTP/1.1\r\n\r\n"));
+  std::vector<uint8_t> frame = test::outerIpv4(47, test::greIp(0, inner));
+  EXPECT_EQ(send(*li, frame), PacketAction::kForward);
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_EQ(li->counters().flows_inspected, 0u);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # e2e (issue 8): a pcap replayed through a dpdk segment of net_pcap ports, with the filters of
-# the segment's profile on its cleartext TCP flows. make_replay_pcap.py writes four flows (see
-# there); port 0 reads them (rx_pcap) and the segment sends them out of port 1 (tx_pcap), the
+# the segment's profile on its cleartext TCP flows. make_replay_pcap.py writes six flows (see
+# there; two of them in GRE and in IP-in-IP, matched by their inner flow and not reset); port 0 reads them (rx_pcap) and the segment sends them out of port 1 (tx_pcap), the
 # resets toward the clients out of port 0. Asserts the block.log and alert.log lines, that a
 # blocked flow's packets from the blocking one on are absent from the output (and its reset
 # present), that the other flows pass whole, and the counters of `vtpsctl show dataplane`.
@@ -65,7 +65,7 @@ ip -n "$NS" link set lo up
 
 python3 "$HERE/make_replay_pcap.py" "$TMP/in.pcap" "$TMP/empty.pcap" "$TMP/manifest.json"
 total=$(jq length "$TMP/manifest.json")
-ok "replay pcap written: $total packets in 4 flows"
+ok "replay pcap written: $total packets in 6 flows (one in GRE, one in IP-in-IP)"
 
 cat >"$TMP/rules/replay.rules" <<'RULES'
 reject http any any -> any any (msg:"replay attack uri"; http.uri; content:"/attack"; sid:9001; rev:1;)
@@ -125,22 +125,23 @@ done
 jq -e '.filters == true and .fallback_mode == "fail-open"' <<<"$json" >/dev/null ||
   fail "show dataplane does not report the filters: $json"
 insp=$(jq '.lcores[0].inspection' <<<"$json")
-# Flow A: the request and the two packets after it; flow D: the gap filler and the ack after it.
-jq -e '.flows_inspected == 4 and .flows_blocked == 2 and .blocked_drops == 5 and
+# Flows A, E and F: the request and the two packets after it; flow D: the gap filler and the ack
+# after it. Only A is reset: E and F are tunnelled.
+jq -e '.flows_inspected == 6 and .flows_blocked == 4 and .blocked_drops == 11 and
        .resets_sent == 2 and .out_of_order == 1 and .fallback == false' <<<"$insp" >/dev/null ||
   fail "inspection counters: $insp"
-ok "show dataplane: 4 flows inspected, 2 blocked, 5 packets dropped, 2 resets, 1 out of order"
+ok "show dataplane: 6 flows inspected, 4 blocked, 11 packets dropped, 2 resets, 1 out of order"
 text=$(ctl show dataplane)
-grep -q 'Filters: inspecting; flows inspected 4, skipped 0, blocked 2' <<<"$text" ||
+grep -q 'Filters: inspecting; flows inspected 6, skipped 0, blocked 4' <<<"$text" ||
   fail "show dataplane text: $text"
 
 # The output pcaps are complete once the ports are closed: stop vtpsd.
 stop_vtpsd
 
 # block.log: A's reject (reset) and D's stream drop; alert.log: B's probe. No SSL inspection.
-jq -e -s 'map(select(.sid == 9001)) | length == 1 and .[0].action == "reject" and
-          .[0].ssl_inspect == false and .[0].proxy == "replay" and
-          .[0].client == "10.40.1.1:41000" and .[0].server == "10.40.2.2:80" and
+jq -e -s 'map(select(.sid == 9001 and .client == "10.40.1.1:41000")) | length == 1 and
+          .[0].action == "reject" and .[0].ssl_inspect == false and .[0].proxy == "replay" and
+          .[0].server == "10.40.2.2:80" and
           .[0].http_uri == "/attack"' \
   "$TMP/log/block.log" >/dev/null || fail "block.log has no sid 9001 line: $(cat "$TMP/log/block.log")"
 jq -e -s 'map(select(.sid == 9003)) | length == 1 and .[0].action == "drop" and
@@ -149,7 +150,15 @@ jq -e -s 'map(select(.sid == 9003)) | length == 1 and .[0].action == "drop" and
 jq -e -s 'length == 1 and .[0].sid == 9002 and .[0].action == "permit+notify" and
           .[0].ssl_inspect == false and .[0].client == "10.40.1.1:41001"' \
   "$TMP/log/alert.log" >/dev/null || fail "alert.log: $(cat "$TMP/log/alert.log" 2>/dev/null)"
-ok "block.log: sid 9001 (reject) and 9003 (drop); alert.log: sid 9002; ssl_inspect false"
+# The tunnelled flows E (GRE) and F (IP-in-IP): the inner addresses, not the tunnel's.
+for client in 10.40.1.4:41004 10.40.1.5:41005; do
+  jq -e -s --arg c "$client" 'map(select(.sid == 9001 and .client == $c)) | length == 1 and
+            .[0].action == "reject" and .[0].server == "10.40.2.2:80" and
+            .[0].http_uri == "/attack"' "$TMP/log/block.log" >/dev/null ||
+    fail "block.log has no sid 9001 line for $client (tunnelled): $(cat "$TMP/log/block.log")"
+done
+[ "$(wc -l <"$TMP/log/block.log")" = 4 ] || fail "block.log: $(cat "$TMP/log/block.log")"
+ok "block.log: sid 9001 (reject) and 9003 (drop), 9001 inside GRE and IP-in-IP; alert.log: sid 9002; ssl_inspect false"
 
 python3 - "$TMP/manifest.json" "$TMP/out0.pcap" "$TMP/out1.pcap" <<'PY'
 import json, struct, sys
@@ -175,7 +184,9 @@ manifest = json.load(open(sys.argv[1]))
 out0, out1 = frames(sys.argv[2]), frames(sys.argv[3])
 sent = set(bytes(f) for f in out1)
 absent = {("A", "request"), ("A", "response"), ("A", "ack-after"),
-          ("D", "gap-filler"), ("D", "ack-after")}
+          ("D", "gap-filler"), ("D", "ack-after"),
+          ("E", "request"), ("E", "response"), ("E", "ack-after"),
+          ("F", "request"), ("F", "response"), ("F", "ack-after")}
 errors = []
 for p in manifest:
     present = bytes.fromhex(p["hex"]) in sent
@@ -185,7 +196,8 @@ for p in manifest:
 passed = len(manifest) - len(absent)
 extra = [f for f in out1 if bytes(f) not in set(bytes.fromhex(p["hex"]) for p in manifest)]
 # The only frame of out1 not from the input: flow A's reset toward the server, at the dropped
-# request's sequence number; out0 holds only the reset toward the client, at its acknowledged one.
+# request's sequence number; out0 holds only the reset toward the client, at its acknowledged one
+# (none for the tunnelled flows E and F).
 if len(extra) != 1 or tcp(extra[0])[:4] != ("10.40.1.1", 41000, "10.40.2.2", 80) \
         or not tcp(extra[0])[5] & 0x04 or tcp(extra[0])[4] != 1001:
     errors.append("out1: expected one reset 10.40.1.1:41000 > 10.40.2.2:80 seq 1001, got %r"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the pcap the net_pcap replay e2e (dpdk_pcap_replay.sh) sends through a segment: four
+"""Writes the pcap the net_pcap replay e2e (dpdk_pcap_replay.sh) sends through a segment: six
 TCP flows between 10.40.1.x clients and 10.40.2.2:80, complete with handshakes and valid IPv4
 and TCP checksums, built with the standard library only (no scapy).
 
@@ -9,6 +9,12 @@ and TCP checksums, built with the standard library only (no scapy).
   flow D 10.40.1.2:41003  response with "TOPSECRET" split over two segments sent in reverse
                           order: the later half passes (held), the earlier one completes the
                           match and is dropped with all after it (drop rule: no resets)
+  flow E 10.40.1.4:41004  "GET /attack" in GRE (key and checksum) between 192.0.2.1 and
+                          192.0.2.2: the reject rule drops the request and all after it, without
+                          resets (a tunnelled flow is not reset)
+  flow F 10.40.1.5:41005  "GET /attack" in IP-in-IP (IPv4 in IPv4) between the same: the same
+The tunnel endpoints are outside the segment's sources (10.40.1.0/24): the inner addresses are
+what the segment's map and the filters see.
 
 Usage: make_replay_pcap.py OUT.pcap EMPTY.pcap MANIFEST.json
 The manifest lists, per flow, the packets in order with a tag each, so the test can tell which
@@ -40,13 +46,34 @@ def checksum(data):
     return ~s & 0xFFFF
 
 
+TUNNEL_CLIENT = "192.0.2.1"
+TUNNEL_SERVER = "192.0.2.2"
+
+
+def ipv4_header(src, dst, protocol, payload_length, ident=1, flags=0x4000):
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + payload_length, ident, flags, 64, protocol, 0,
+                     ip_bytes(src), ip_bytes(dst))
+    return ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+
+
+def encapsulate(tunnel, f, to_server):
+    """The Ethernet frame f with its IP packet put in GRE (key 100, checksum) or IP-in-IP."""
+    inner = f[14:]
+    if tunnel == "gre":
+        header = struct.pack("!HHHHI", 0xA000, 0x0800, 0, 0, 100)
+        csum = checksum(header + inner)
+        payload, protocol = header[:4] + struct.pack("!H", csum) + header[6:] + inner, 47
+    else:
+        payload, protocol = inner, 4
+    src, dst = (TUNNEL_CLIENT, TUNNEL_SERVER) if to_server else (TUNNEL_SERVER, TUNNEL_CLIENT)
+    return f[:14] + ipv4_header(src, dst, protocol, len(payload), 7, 0) + payload
+
+
 def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
     tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
     pseudo = ip_bytes(src) + ip_bytes(dst) + struct.pack("!BBH", 0, 6, len(tcp) + len(payload))
     tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp + payload)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), 1, 0x4000, 64, 6, 0,
-                     ip_bytes(src), ip_bytes(dst))
-    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    ip = ipv4_header(src, dst, 6, len(tcp) + len(payload))
     to_server = dst == SERVER
     eth = (SERVER_MAC + CLIENT_MAC) if to_server else (CLIENT_MAC + SERVER_MAC)
     return eth + b"\x08\x00" + ip + tcp + payload
@@ -56,8 +83,8 @@ SYN, ACK, PSH, FIN = 0x02, 0x10, 0x08, 0x01
 
 
 class Flow:
-    def __init__(self, name, client, sport):
-        self.name, self.client, self.sport = name, client, sport
+    def __init__(self, name, client, sport, tunnel=None):
+        self.name, self.client, self.sport, self.tunnel = name, client, sport, tunnel
         self.cseq, self.sseq = 1000, 50000
         self.packets = []
 
@@ -68,6 +95,8 @@ class Flow:
         else:
             f = frame(SERVER, self.client, 80, self.sport, self.sseq if seq is None else seq,
                       self.cseq, flags, payload)
+        if self.tunnel:
+            f = encapsulate(self.tunnel, f, from_client)
         self.packets.append((tag, f))
 
     def handshake(self):
@@ -119,6 +148,14 @@ def build():
     d.sseq += len(body)
     d.send("ack-after", True, b"", flags=ACK)
     flows.append(d)
+    for name, client, sport, tunnel in (("E", "10.40.1.4", 41004, "gre"),
+                                        ("F", "10.40.1.5", 41005, "ipip")):
+        f = Flow(name, client, sport, tunnel)
+        f.handshake()
+        f.send("request", True, request("/attack"))
+        f.send("response", False, response(b"should never arrive\n"))
+        f.send("ack-after", True, b"", flags=ACK)
+        flows.append(f)
     return flows
 
 
