@@ -22,7 +22,8 @@ vtps_paths() {
 #                  [protocols=TLSv1.2,TLSv1.3] [logging=true|false]
 # Two server proxies: web-rsa (10.10.2.2:443, RSA certificates for web1.test, web2.test, default
 # suites) and web-ec (10.10.2.3:443, ECDSA certificates and suites), each with its policy in
-# profile "default".
+# profile "default". In inline mode (E2E_DATAPLANE=dpdk) the dpdk device keys and segment seg1
+# (vtps_dataplane_yaml, vtps_segments_yaml); the rest is the same.
 vtps_config_text() {
   vtps_paths
   local max=10000 over=bypass exceptions="" downgrade=true protocols="TLSv1.2, TLSv1.3"
@@ -46,10 +47,10 @@ vtps_config_text() {
   if [[ $protocols == *TLSv1.3* ]]; then
     ec_suites="TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, $ec_suites"
   fi
+  vtps_segments_yaml
   cat <<EOF
 device:
-  dataplane: kernel
-  cores: {proxy: [0]}
+$(vtps_dataplane_yaml)
   ssl-inspection: {server: true, client: false, max-concurrent-connections: $max,
                    over-threshold: $over}
   keystore: $E2E_KEYSTORE
@@ -81,6 +82,23 @@ profiles:
       - {name: web-rsa-in, enabled: true, server-proxy: web-rsa, source-exceptions: [$exceptions]}
       - {name: web-ec-in, enabled: true, server-proxy: web-ec}
 EOF
+}
+
+# vtps_dataplane_yaml: the device keys that pick the dataplane (E2E_DATAPLANE, lib/topology.sh).
+vtps_dataplane_yaml() {
+  if [ "$E2E_DATAPLANE" = dpdk ]; then
+    printf '  dataplane: dpdk\n  mode: standard\n  cores: {proxy: [0], dataplane: [1]}\n'
+  else
+    printf '  dataplane: kernel\n  cores: {proxy: [0]}\n'
+  fi
+}
+
+# vtps_segments_yaml: in inline mode the top-level segments section (the two veths of vtps-app
+# as net_af_packet ports); nothing for the kernel dataplane. Config writers print it first.
+vtps_segments_yaml() {
+  [ "$E2E_DATAPLANE" = dpdk ] || return 0
+  printf 'segments:\n  - name: seg1\n'
+  printf '    ports: ["net_af_packet0,iface=va0", "net_af_packet1,iface=va1"]\n'
 }
 
 vtps_config_write() {

@@ -156,10 +156,10 @@ client_config_text() {
       *) e2e_fail "client_config_text: unknown setting $kv" ;;
     esac
   done
+  vtps_segments_yaml
   cat <<EOF
 device:
-  dataplane: kernel
-  cores: {proxy: [0]}
+$(vtps_dataplane_yaml)
   ssl-inspection: {server: true, client: true}
   keystore: $E2E_KEYSTORE
   control-socket: $E2E_SOCKET

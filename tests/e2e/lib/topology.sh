@@ -3,13 +3,24 @@
 #
 #   vtps-cli 10.10.1.10 --veth-- 10.10.1.1 vtps-app 10.10.2.1 --veth-- 10.10.2.2, 10.10.2.3 vtps-srv
 #
-# The appliance namespace is the routed hop (ip_forward on). Everything a script starts goes
+# The appliance namespace is the routed hop (ip_forward on) with the kernel dataplane (default).
+# E2E_DATAPLANE=dpdk selects the inline mode instead: vtpsd's dpdk dataplane bridges the two
+# veths of vtps-app (va0, va1: net_af_packet ports with no IP address, segment seg1) and
+# vtps-srv is the router on the far side of that L2 segment:
+#
+#   vtps-cli 10.10.1.10 [vc0]--[va0] vtps-app [va1]--[vs0] 10.10.1.1 vtps-srv (router)
+#                                                          10.10.2.2, 10.10.2.3 on veth vo0
+#
+# The client's frames to 10.10.2.x cross the segment addressed to the router's MAC, so the
+# addresses the cases use are the same in both modes; the config writers (vtps_config_text,
+# client_config_text) emit the dpdk device keys and the segment. Everything a script starts goes
 # through e2e_spawn, so the EXIT trap stops exactly those PIDs and deletes the namespaces, whether
 # the script passed or failed. One run at a time (flock): the namespace names are fixed.
 #
 # Inputs (environment): VTPSD, VTPSCTL — the binaries under test (default: BUILD/appliance/...);
 # E2E_BUILD_DIR — build directory used for those defaults (default: REPO/build);
-# E2E_KEEP=1 keeps the temp directory of a passing run too; E2E_NS_PREFIX prefixes the namespaces.
+# E2E_KEEP=1 keeps the temp directory of a passing run too; E2E_NS_PREFIX prefixes the namespaces;
+# E2E_DATAPLANE=kernel|dpdk (default kernel) picks the mode above.
 
 shopt -s inherit_errexit
 
@@ -22,6 +33,7 @@ E2E_APP_CLI_IP=10.10.1.1
 E2E_APP_SRV_IP=10.10.2.1
 E2E_SERVER_IP=10.10.2.2
 E2E_SERVER2_IP=10.10.2.3
+E2E_DATAPLANE=${E2E_DATAPLANE:-kernel}
 
 E2E_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 : "${E2E_BUILD_DIR:=$E2E_REPO/build}"
@@ -94,6 +106,10 @@ e2e_cleanup() {
   trap - EXIT INT TERM
   # A script that ends without e2e_pass (an unchecked command failed) did not pass.
   if [ "$E2E_STATUS" != 0 ] && [ "$rc" = 0 ]; then rc=1; fi
+  # An inline failure may be the dataplane's: keep its counters beside the kept logs.
+  if [ "$rc" != 0 ] && [ "$E2E_DATAPLANE" = dpdk ] && [ -n "${E2E_VTPSD_PID:-}" ]; then
+    vtpsctl show dataplane --json >"$E2E_TMP/dataplane.json" 2>&1 || true
+  fi
   for pid in "${E2E_PIDS[@]}"; do
     # A peer that dies of the SIGTERM (openssl s_server) returns 143: not the script's status.
     kill -0 "$pid" 2>/dev/null && { e2e_stop "$pid" 5 >/dev/null 2>&1 || true; }
@@ -132,7 +148,20 @@ topo_up() {
   done
   ip link add vc0 netns "$E2E_NS_CLI" type veth peer name va0 netns "$E2E_NS_APP"
   ip link add vs0 netns "$E2E_NS_SRV" type veth peer name va1 netns "$E2E_NS_APP"
+  case "$E2E_DATAPLANE" in
+    kernel) topo_routed ;;
+    dpdk) topo_inline ;;
+    *) e2e_fail "E2E_DATAPLANE=$E2E_DATAPLANE: expected kernel or dpdk" ;;
+  esac
+  # Small socket buffers on the client and the appliance keep a rate-limited download's session
+  # live on the appliance until the client has read nearly all of it (cases that act on a live
+  # session rely on this); the defaults would let ~10 MiB sit in buffers.
+  in_cli sysctl -qw net.ipv4.tcp_rmem="4096 131072 262144"
+  in_app sysctl -qw net.ipv4.tcp_wmem="4096 16384 262144"
+}
 
+# topo_routed: the kernel dataplane's topology, the appliance the routed hop.
+topo_routed() {
   ip -n "$E2E_NS_CLI" addr add "$E2E_CLIENT_IP/24" dev vc0
   ip -n "$E2E_NS_APP" addr add "$E2E_APP_CLI_IP/24" dev va0
   ip -n "$E2E_NS_APP" addr add "$E2E_APP_SRV_IP/24" dev va1
@@ -146,13 +175,41 @@ topo_up() {
   ip -n "$E2E_NS_CLI" route add default via "$E2E_APP_CLI_IP"
   ip -n "$E2E_NS_SRV" route add default via "$E2E_APP_SRV_IP"
   in_app sysctl -qw net.ipv4.ip_forward=1
-  # Small socket buffers on the client and the appliance keep a rate-limited download's session
-  # live on the appliance until the client has read nearly all of it (cases that act on a live
-  # session rely on this); the defaults would let ~10 MiB sit in buffers.
-  in_cli sysctl -qw net.ipv4.tcp_rmem="4096 131072 262144"
-  in_app sysctl -qw net.ipv4.tcp_wmem="4096 16384 262144"
   e2e_log "topology up: $E2E_NS_CLI ($E2E_CLIENT_IP) -> $E2E_NS_APP -> $E2E_NS_SRV" \
     "($E2E_SERVER_IP, $E2E_SERVER2_IP); files in $E2E_TMP"
+}
+
+# topo_inline: the dpdk dataplane's topology. va0 and va1 stay without an address (vtpsd opens
+# them as net_af_packet ports); vtps-srv routes between the client's subnet on its segment veth
+# and the origins' addresses on a veth pair of its own, vo0-vo1 (local addresses: no forwarding
+# needed; a veth, not a dummy interface, because the dummy module is not in every kernel).
+topo_inline() {
+  local ns_if
+  # IPv6 off on the segment: no router solicitations or DAD in the counters and captures.
+  for ns_if in "$E2E_NS_CLI vc0" "$E2E_NS_APP va0" "$E2E_NS_APP va1" "$E2E_NS_SRV vs0"; do
+    # shellcheck disable=SC2086  # "NS IF" split on purpose
+    set -- $ns_if
+    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
+  done
+  ip -n "$E2E_NS_SRV" link add vo0 type veth peer name vo1
+  ip -n "$E2E_NS_CLI" addr add "$E2E_CLIENT_IP/24" dev vc0
+  ip -n "$E2E_NS_SRV" addr add "$E2E_APP_CLI_IP/24" dev vs0
+  ip -n "$E2E_NS_SRV" addr add "$E2E_SERVER_IP/24" dev vo0
+  ip -n "$E2E_NS_SRV" addr add "$E2E_SERVER2_IP/24" dev vo0
+  ip -n "$E2E_NS_CLI" link set vc0 up
+  ip -n "$E2E_NS_APP" link set va0 up
+  ip -n "$E2E_NS_APP" link set va1 up
+  ip -n "$E2E_NS_SRV" link set vs0 up
+  ip -n "$E2E_NS_SRV" link set vo0 up
+  ip -n "$E2E_NS_SRV" link set vo1 up
+  ip -n "$E2E_NS_CLI" route add default via "$E2E_APP_CLI_IP"
+  # Hosts on a wire send complete checksums; veth peers offload them, and frames relayed through
+  # an AF_PACKET socket would reach the far host with a partial checksum (DESIGN.md, Data path).
+  in_cli ethtool -K vc0 tx off >/dev/null
+  in_srv ethtool -K vs0 tx off >/dev/null
+  e2e_log "topology up (inline): $E2E_NS_CLI ($E2E_CLIENT_IP) -> $E2E_NS_APP (segment va0-va1," \
+    "no IP) -> $E2E_NS_SRV (router $E2E_APP_CLI_IP; $E2E_SERVER_IP, $E2E_SERVER2_IP);" \
+    "files in $E2E_TMP"
 }
 
 # e2e_wait_for WHAT SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
