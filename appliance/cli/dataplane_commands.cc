@@ -1,7 +1,8 @@
 // `vtpsctl show dataplane [--json]`: the dpdk dataplane of a running vtpsd (control method
 // "dataplane"): mode, ports with their hardware counters, and per lcore the flow table and the
-// counters of each segment direction (rx port queue -> tx port queue), and the filters on
-// cleartext flows (verdicts, resets, reassembly, layer-2 fallback) per lcore.
+// counters of each segment direction (rx port queue -> tx port queue) and exception port, the
+// filters on cleartext flows (verdicts, resets, reassembly, layer-2 fallback) and the exception
+// path (SSL-tuple flows steered to the proxy) per lcore.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -50,12 +51,22 @@ void printLcores(const Json& lcores) {
                 << "; out-of-order " << i.at("out_of_order").dump() << "; fallbacks "
                 << i.at("fallback_entries").dump() << "\n";
     }
+    if (l.contains("exception")) {
+      const Json& x = l.at("exception");
+      std::cout << "  Exception path: flows steered " << x.at("flows_steered").dump()
+                << ", bypassed " << x.at("flows_bypassed").dump() << ", refused "
+                << x.at("flows_refused").dump() << "; packets to the kernel "
+                << x.at("to_kernel").dump() << ", from it " << x.at("from_kernel").dump()
+                << ", unmatched " << x.at("unmatched_drops").dump() << "\n";
+    }
     std::cout << "  " << padded("SEGMENT", 16) << padded("PATH", 14) << padded("RX", 14)
               << padded("TX", 14) << padded("DROPPED", 10) << padded("NOT-IP", 10)
               << "IN-PROFILE\n";
     for (const Json& p : l.at("paths")) {
-      std::string path = p.value("via_ring", false)
-                             ? std::string("ring")
+      // The exception port's path sends each frame by the port towards its destination.
+      std::string path = p.value("via_ring", false) ? std::string("ring")
+                         : p.value("exception", false)
+                             ? p.at("rx_port").dump() + " (tap)->seg"
                              : p.at("rx_port").dump() + "->" + p.at("tx_port").dump() + " q" +
                                    p.at("queue").dump();
       std::cout << "  " << padded(p.at("segment").get<std::string>(), 16) << padded(path, 14)
@@ -80,6 +91,15 @@ Status showDataplane(const Context& ctx, bool json) {
     std::cout << "Filters on cleartext TCP flows; fallback "
               << r->at("fallback_mode").get<std::string>() << " beyond "
               << r->at("inspection_budget_percent").dump() << "% of an lcore's cycles\n";
+  }
+  if (r->contains("exception_ports")) {
+    std::cout << "SSL inspection through exception ports:";
+    for (const Json& e : r->at("exception_ports"))
+      std::cout << " " << e.at("segment").get<std::string>() << " "
+                << e.at("interface").get<std::string>();
+    std::cout << "; proxy "
+              << (r->value("proxy_available", true) ? "available" : "UNAVAILABLE (fallback)")
+              << "\n";
   }
   printPorts(r->at("ports"));
   printLcores(r->at("lcores"));

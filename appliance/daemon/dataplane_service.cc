@@ -27,7 +27,8 @@ Json pathJson(const dpdk::PathCounters& p) {
   return Json{{"segment", p.segment},       {"rx_port", p.rx_port},       {"tx_port", p.tx_port},
               {"queue", p.queue},           {"rx_packets", p.rx_packets}, {"rx_bytes", p.rx_bytes},
               {"tx_packets", p.tx_packets}, {"tx_dropped", p.tx_dropped}, {"not_ip", p.not_ip},
-              {"truncated", p.truncated},   {"in_profile", p.in_profile}, {"via_ring", p.via_ring}};
+              {"truncated", p.truncated},   {"in_profile", p.in_profile}, {"via_ring", p.via_ring},
+              {"exception", p.exception}};
 }
 
 Json inspectionJson(const dpdk::InspectionCounters& c) {
