@@ -76,7 +76,7 @@ void decideSteering(LcoreState& lc, const ForwarderSegment& segment, FlowEntry& 
 // A frame the kernel sent out of the exception port: out by the segment port towards its
 // destination with the flow's MAC addresses, or dropped when it belongs to no steered flow.
 PacketAction fromKernel(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf* m, uint64_t now,
-                        BurstTally& t) {
+                        BurstTally& t, uint16_t& out) {
   ParsedPacket p;
   auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
   uint16_t length = rte_pktmbuf_data_len(m);
@@ -90,19 +90,18 @@ PacketAction fromKernel(LcoreState& lc, const ForwarderSegment& segment, rte_mbu
   e->last_seen = now;
   ++e->packets[p.reversed];
   e->bytes[p.reversed] += m->pkt_len;
-  m->port = addressFromKernel(frame, *e, p.src4, segment.ports);
+  out = addressFromKernel(frame, *e, p.src4, segment.ports);
   ++t.from_kernel;
   return PacketAction::kForward;
 }
 
-// The decision for one packet that came in by m->port; on kForward, m->port is the port it
-// leaves by.
-PacketAction classify(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf* m, uint64_t now,
-                      BurstTally& t) {
+// The decision for one packet that came in by port `in`; on kForward, `out` is the port it
+// leaves by (the caller sets it to the segment's other port; steered flows change it).
+PacketAction classify(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf* m, uint16_t in,
+                      uint64_t now, BurstTally& t, uint16_t& out) {
   t.bytes += m->pkt_len;
-  uint16_t in = m->port;
-  if (static_cast<int>(in) == segment.exception_port) return fromKernel(lc, segment, m, now, t);
-  m->port = otherPort(segment, in);
+  if (static_cast<int>(in) == segment.exception_port)
+    return fromKernel(lc, segment, m, now, t, out);
   ParsedPacket p;
   auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
   uint16_t length = rte_pktmbuf_data_len(m);
@@ -127,7 +126,7 @@ PacketAction classify(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf*
     switch (static_cast<SteerState>(e.steer)) {
       case SteerState::kSteered:
         addressToKernel(frame, segment.exception_mac);
-        m->port = static_cast<uint16_t>(segment.exception_port);
+        out = static_cast<uint16_t>(segment.exception_port);
         ++t.to_kernel;
         return PacketAction::kForward;
       case SteerState::kRefused:
@@ -158,16 +157,18 @@ rte_mbuf* makeReset(rte_mempool* pool, const uint8_t* frame, const TcpSegment& s
 
 // What the flow table and the filters make of a burst: the kept packets, then the resets
 // toward the receivers, compacted to the front of pkts (at most one reset per dropped packet,
-// so they fit); the resets toward the senders in back. Each packet comes in with its mbuf port
-// the port it was received by and leaves with it the port it is to be sent by.
+// so they fit), each with the port it leaves by in out[]; the resets toward the senders in
+// back, with that port in their mbuf port. Packets came in by `in_port` (a port's own path) or,
+// when it is negative (software spreading's ring), by the port in their mbuf.
 struct Decided {
-  uint16_t kept = 0;    // pkts[0, kept): to send on, resets toward the receivers last
-  uint16_t resets = 0;  // of them, resets
-  uint16_t n_back = 0;  // back[0, n_back): resets toward the senders
+  uint16_t kept = 0;      // pkts[0, kept): to send on, resets toward the receivers last
+  uint16_t resets = 0;    // of them, resets
+  uint16_t n_back = 0;    // back[0, n_back): resets toward the senders
+  bool rerouted = false;  // some out[i] differs from `usual` (the exception path)
 };
 
 Decided decide(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf** pkts, uint16_t n,
-               rte_mbuf** back, BurstTally& t) {
+               rte_mbuf** back, BurstTally& t, int in_port, uint16_t usual, uint16_t* out) {
   uint64_t now = rte_rdtsc();
   for (int i = 0; i < kPrefetchAhead && i < n; ++i)
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
@@ -179,9 +180,12 @@ Decided decide(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf** pkts,
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
     rte_mbuf* m = pkts[i];
-    uint16_t in = m->port;
-    PacketAction action = classify(lc, segment, m, now, t);
+    uint16_t in = in_port >= 0 ? static_cast<uint16_t>(in_port) : m->port;
+    uint16_t to = in_port >= 0 ? usual : otherPort(segment, in);
+    PacketAction action = classify(lc, segment, m, in, now, t, to);
     if (action == PacketAction::kForward) {
+      d.rerouted |= to != usual;
+      out[d.kept] = to;
       pkts[d.kept++] = m;
       continue;
     }
@@ -198,8 +202,11 @@ Decided decide(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf** pkts,
     }
   }
   if (n_dropped != 0) rte_pktmbuf_free_bulk(dropped, n_dropped);
-  for (uint16_t i = 0; i < d.resets; ++i)
+  for (uint16_t i = 0; i < d.resets; ++i) {
+    d.rerouted |= ahead[i]->port != usual;
+    out[d.kept] = ahead[i]->port;
     pkts[d.kept++] = ahead[i];
+  }
   return d;
 }
 
@@ -275,15 +282,14 @@ uint16_t handOff(Path& path, rte_mbuf** pkts, uint16_t n) {
   return own;
 }
 
-// Sends pkts[0, n) on `queue` of the port each one's mbuf port names (runs of one port go in
-// one burst; nearly always the whole burst is one run); frees what a full queue refused.
-// Returns how many were sent.
-uint16_t sendByPort(rte_mbuf** pkts, uint16_t n, uint16_t queue) {
+// Sends pkts[0, n) on `queue` of the port out[i] names (runs of one port go in one burst);
+// frees what a full queue refused. Returns how many were sent.
+uint16_t sendByPort(rte_mbuf** pkts, const uint16_t* out, uint16_t n, uint16_t queue) {
   uint16_t sent = 0;
   for (uint16_t start = 0; start < n;) {
-    uint16_t port = pkts[start]->port;
-    uint16_t end = static_cast<uint16_t>(start + 1);
-    while (end < n && pkts[end]->port == port)
+    uint16_t port = out[start];
+    auto end = static_cast<uint16_t>(start + 1);
+    while (end < n && out[end] == port)
       ++end;
     auto count = static_cast<uint16_t>(end - start);
     uint16_t ok = rte_eth_tx_burst(port, queue, pkts + start, count);
@@ -294,13 +300,18 @@ uint16_t sendByPort(rte_mbuf** pkts, uint16_t n, uint16_t queue) {
   return sent;
 }
 
+// The same, all on one port.
+uint16_t sendAll(rte_mbuf** pkts, uint16_t n, uint16_t port, uint16_t queue) {
+  if (n == 0) return 0;
+  uint16_t ok = rte_eth_tx_burst(port, queue, pkts, n);
+  if (ok < n) rte_pktmbuf_free_bulk(pkts + ok, n - ok);
+  return ok;
+}
+
 uint16_t forwardBurst(LcoreState& lc, Path& path) {
   rte_mbuf* pkts[kBurst];
   uint16_t n = rte_eth_rx_burst(path.rx_port, path.queue, pkts, kBurst);
   if (n == 0) return 0;
-  // Not every PMD sets it (net_ring does not); the decisions read it as the port received by.
-  for (uint16_t i = 0; i < n; ++i)
-    pkts[i]->port = path.rx_port;
   // Fail-closed drops the segment's wire traffic; the kernel's packets of flows the proxy has
   // already taken go on (proxied sessions are not cleared by a fallback).
   if (!path.exception && failClosed(lc)) {
@@ -318,10 +329,13 @@ uint16_t forwardBurst(LcoreState& lc, Path& path) {
   }
   BurstTally t;
   rte_mbuf* back[kBurst];
-  Decided d = decide(lc, *path.segment, pkts, own, back, t);
-  // Both ports of a segment (and its exception port) use this lcore's queue index.
-  uint16_t sent = sendByPort(pkts, d.kept, path.queue);
-  if (d.n_back != 0) lc.inspector->countReset(sendByPort(back, d.n_back, path.queue));
+  uint16_t out[kBurst];
+  Decided d = decide(lc, *path.segment, pkts, own, back, t, path.rx_port, path.tx_port, out);
+  // Both ports of a segment (and its exception port) use this lcore's queue index. Nearly
+  // always everything leaves by the path's own tx port.
+  uint16_t sent = d.rerouted ? sendByPort(pkts, out, d.kept, path.queue)
+                             : sendAll(pkts, d.kept, path.tx_port, path.queue);
+  if (d.n_back != 0) lc.inspector->countReset(sendAll(back, d.n_back, path.rx_port, path.queue));
   // The resets toward the receiver went last in the burst.
   uint16_t first_reset = static_cast<uint16_t>(d.kept - d.resets);
   if (d.resets != 0 && sent > first_reset) lc.inspector->countReset(sent - first_reset);
@@ -344,7 +358,11 @@ uint16_t ringBurst(LcoreState& lc, Path& path) {
   }
   BurstTally t;
   rte_mbuf** back = pkts + kBurst;
-  Decided d = decide(lc, *path.segment, pkts, count, back, t);
+  uint16_t out[kBurst];
+  Decided d = decide(lc, *path.segment, pkts, count, back, t, -1, path.tx_port, out);
+  // The owner sends each by the port in its mbuf (sendReturns).
+  for (uint16_t i = 0; i < d.kept; ++i)
+    pkts[i]->port = out[i];
   unsigned sent =
       rte_ring_sp_enqueue_burst(path.ring_out, reinterpret_cast<void**>(pkts), d.kept, nullptr);
   if (sent < d.kept) rte_pktmbuf_free_bulk(pkts + sent, d.kept - sent);
@@ -379,9 +397,11 @@ uint16_t sendReturns(Path& first, Path* exception) {
       int k = port == first.tx_port ? 0 : port == first.sibling->tx_port ? 1 : 2;
       out[k][count[k]++] = pkts[i];
     }
+    uint16_t port_of[3] = {first.tx_port, first.sibling->tx_port,
+                           exception != nullptr ? exception->rx_port : uint16_t{0}};
     for (int k = 0; k < 3; ++k) {
       if (count[k] == 0) continue;
-      uint16_t sent = sendByPort(out[k], count[k], first.queue);
+      uint16_t sent = sendAll(out[k], count[k], port_of[k], first.queue);
       Path* p = by[k] != nullptr ? by[k] : &first;
       bump(p->stats.tx_packets, sent);
       if (sent < count[k]) bump(p->stats.tx_dropped, count[k] - sent);
