@@ -9,8 +9,8 @@ std::vector<TproxyTuple> tproxyTuplesOf(const config::Config& config, uint16_t p
     for (const config::ServerProxy& proxy : config.server_proxies) {
       for (const config::Cidr4& destination : proxy.destinations) {
         for (const config::PortRange& ports : proxy.detection_ports) {
-          tuples.push_back(TproxyTuple{destination.address, destination.prefix, ports.first,
-                                       ports.last, port, mark, {}});
+          tuples.push_back(TproxyTuple{
+              destination.address, destination.prefix, ports.first, ports.last, port, mark, {}});
         }
       }
     }
@@ -20,8 +20,8 @@ std::vector<TproxyTuple> tproxyTuplesOf(const config::Config& config, uint16_t p
   for (const config::CleartextTuple& t : config.filters.cleartext_inspection) {
     for (const config::Cidr4& destination : t.destinations) {
       for (const config::PortRange& ports : t.ports) {
-        tuples.push_back(TproxyTuple{destination.address, destination.prefix, ports.first,
-                                     ports.last, port, mark, {}});
+        tuples.push_back(TproxyTuple{
+            destination.address, destination.prefix, ports.first, ports.last, port, mark, {}});
       }
     }
   }
