@@ -122,14 +122,16 @@ Status Daemon::start(std::shared_ptr<const config::Config> config) {
                                            *p.session_metrics, p.filters->inspectorFactory());
   if (!engine.ok()) return makeError("start: proxy engine: " + engine.message());
   p.engine = std::move(*engine);
-  p.proxy_available.store(true);
   if (device.dataplane == config::Dataplane::kDpdk) {
+    // Until the exception ports' routing is in (DataplaneService::start sets it up once EAL
+    // has made the TAPs), new SSL flows get the fallback rather than a proxy that cannot answer.
     auto dataplane =
         DataplaneService::start(*config, *p.key_wait.runnable, p.filters->sharedEngine(), *p.log,
                                 engine_options, &p.proxy_available);
     if (!dataplane.ok()) return makeError("start: " + dataplane.message());
     p.dataplane = std::move(*dataplane);
   }
+  p.proxy_available.store(true);
   auto metrics = telemetry::startDaemonMetrics(
       device, *p.keystore, *p.engine, *p.session_metrics,
       options_.crypto ? options_.crypto->aead_in_use : std::string("openssl"),

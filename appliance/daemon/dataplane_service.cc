@@ -101,8 +101,9 @@ Result<std::unique_ptr<DataplaneService>> DataplaneService::start(
   }
   std::unique_ptr<DataplaneService> service(new DataplaneService(std::move(*dataplane)));
   service->proxy_available_ = proxy_available;
-  // The TAPs exist once EAL has probed them; their kernel side is set up before any flow can
-  // be steered into them (the engine's TPROXY rules already name them).
+  // The TAPs exist once EAL has probed them. Their kernel side is set up before the daemon
+  // declares the proxy available, so no flow is steered into them before it is routed (the
+  // engine's TPROXY rules already name them).
   std::vector<proxy::ExceptionRoute> routes;
   std::vector<std::string> interfaces = exceptionInterfaces(config);
   for (std::size_t k = 0; k < interfaces.size(); ++k) {
