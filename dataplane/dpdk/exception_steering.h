@@ -12,8 +12,9 @@
 //   server --B--> [flow steered] --TAP--> proxy (upstream leg)
 //   proxy (accepted leg, server's address) --TAP--> [peer MAC -> client MAC] --A--> client
 //
-// Only a flow's opening SYN decides (a flow picked up later, or one that began before vtpsd,
-// is bridged); only untagged IPv4 frames without encapsulation are steered (the TAP carries
+// Only an opening SYN decides (a flow picked up later, or one that began before vtpsd, is
+// bridged; a new SYN on a known 4-tuple decides again, with the tuples then in force); only
+// untagged IPv4 frames without encapsulation are steered (the TAP carries
 // neither VLAN tags nor tunnels; such flows are bridged uninspected, as IPv6 is).
 //
 // Pure code over bytes and plain values: the lcore loop (lcore_loop.cc) applies it to mbufs,
@@ -55,8 +56,9 @@ struct SteerSet {
 
 // A flow's exception state in FlowEntry::steer.
 enum class SteerState : uint8_t {
-  kNone = 0,  // bridged (and filtered) as usual
-  kSteered,   // through the exception port; FlowEntry::exception holds the way back
+  kNone = 0,                // bridged (and filtered) as usual
+  kSteered = kFlowSteered,  // through the exception port; FlowEntry::exception holds the way
+                            // back (flow_table.h: the long idle timeout)
   kBypassed,  // an SSL tuple while the proxy was unavailable, fail-open: bridged uninspected
   kRefused,   // the same, fail-closed: every packet dropped
 };

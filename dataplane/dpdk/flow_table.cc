@@ -4,9 +4,10 @@
 
 namespace vtps::dpdk {
 
-FlowTable::FlowTable(std::size_t capacity, uint64_t idle_timeout)
+FlowTable::FlowTable(std::size_t capacity, uint64_t idle_timeout, uint64_t steered_idle_timeout)
     : bucket_count_(std::bit_ceil(std::max<std::size_t>(capacity / kBucketEntries, 1))),
-      idle_timeout_(idle_timeout) {
+      idle_timeout_(idle_timeout),
+      steered_idle_timeout_(steered_idle_timeout != 0 ? steered_idle_timeout : idle_timeout) {
   buckets_ = std::make_unique<Bucket[]>(bucket_count_);
 }
 

@@ -27,6 +27,11 @@ struct FlowException {
   uint8_t peer_mac[6] = {};  // the destination MAC of the client's frames (server or router)
 };
 
+// FlowEntry::steer of a flow steered through a segment's exception port (SteerState::kSteered
+// in exception_steering.h): such an entry is the proxied session's way back, and lives by the
+// table's long idle timeout.
+inline constexpr uint8_t kFlowSteered = 1;
+
 struct FlowEntry {
   FlowKey key;
   uint64_t last_seen = 0;        // caller's clock (TSC cycles on the lcore)
@@ -45,8 +50,11 @@ class FlowTable {
   static constexpr std::size_t kBucketEntries = 8;
 
   // `capacity` is rounded up to a power of two of at least one bucket. `idle_timeout` is in the
-  // caller's clock units; 0 means entries never expire (only eviction frees them).
-  FlowTable(std::size_t capacity, uint64_t idle_timeout);
+  // caller's clock units; 0 means entries never expire (only eviction frees them). Steered
+  // entries (kFlowSteered) expire after `steered_idle_timeout` instead (0: the same): a proxied
+  // session may idle longer than a bridged flow, and its packets need the entry to find their
+  // way back.
+  FlowTable(std::size_t capacity, uint64_t idle_timeout, uint64_t steered_idle_timeout = 0);
   ~FlowTable();
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
@@ -88,12 +96,14 @@ class FlowTable {
   }
   FlowEntry& insert(Bucket& b, const FlowKey& key, uint32_t sig, uint64_t now);
   bool expired(const FlowEntry& e, uint64_t now) const {
-    return idle_timeout_ != 0 && now - e.last_seen > idle_timeout_;
+    uint64_t timeout = e.steer == kFlowSteered ? steered_idle_timeout_ : idle_timeout_;
+    return timeout != 0 && now - e.last_seen > timeout;
   }
 
   std::unique_ptr<Bucket[]> buckets_;
   std::size_t bucket_count_ = 0;
   uint64_t idle_timeout_ = 0;
+  uint64_t steered_idle_timeout_ = 0;
   std::size_t live_ = 0;
   uint64_t evictions_ = 0;
   uint64_t expirations_ = 0;

@@ -51,7 +51,8 @@ struct Path {
 };
 
 struct alignas(64) LcoreState {
-  LcoreState(std::size_t flows, uint64_t idle_cycles) : table(flows, idle_cycles) {}
+  LcoreState(std::size_t flows, uint64_t idle_cycles, uint64_t steered_idle_cycles)
+      : table(flows, idle_cycles, steered_idle_cycles) {}
   unsigned lcore = 0;
   bool busy_poll = false;
   const std::atomic<bool>* stop = nullptr;

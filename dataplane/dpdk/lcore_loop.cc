@@ -117,6 +117,14 @@ PacketAction classify(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf*
     e.in_profile = inProfile(segment, p);
     decideSteering(lc, segment, e, frame, length, p, in, t);
     if (lc.inspector && e.steer == 0) lc.inspector->flowCreated(e, p);
+  } else if (segment.exception_port >= 0 &&
+             (plainTcpFlags(frame, length, p) & (kTcpSyn | kTcpAck)) == kTcpSyn) [[unlikely]] {
+    // A new connection on a known 4-tuple (or a SYN retransmitted) decides again, with the
+    // tuples in force now.
+    uint8_t before = e.steer;
+    e.steer = 0;
+    decideSteering(lc, segment, e, frame, length, p, in, t);
+    if (lc.inspector && before != 0 && e.steer == 0) lc.inspector->flowCreated(e, p);
   }
   e.last_seen = now;
   ++e.packets[p.reversed];

@@ -100,10 +100,12 @@ Status wireSoftware(SegmentForwarder::State& s, std::size_t k, Path& first, Path
 }
 
 Status buildLcores(SegmentForwarder::State& s) {
-  auto idle_cycles =
-      static_cast<uint64_t>(s.options.flow_idle_timeout_s * static_cast<double>(rte_get_tsc_hz()));
+  auto hz = static_cast<double>(rte_get_tsc_hz());
+  auto idle_cycles = static_cast<uint64_t>(s.options.flow_idle_timeout_s * hz);
+  auto steered_idle_cycles = static_cast<uint64_t>(s.options.steered_flow_idle_timeout_s * hz);
   for (std::size_t i = 0; i < s.options.lcores.size(); ++i) {
-    auto lc = std::make_unique<LcoreState>(s.options.flows_per_lcore, idle_cycles);
+    auto lc =
+        std::make_unique<LcoreState>(s.options.flows_per_lcore, idle_cycles, steered_idle_cycles);
     lc->lcore = s.options.lcores[i];
     lc->busy_poll = s.options.busy_poll;
     lc->stop = &s.stop;

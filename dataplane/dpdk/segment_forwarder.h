@@ -46,6 +46,9 @@ struct ForwarderOptions {
   bool busy_poll = false;
   std::size_t flows_per_lcore = 1 << 16;
   double flow_idle_timeout_s = 300;
+  // A flow steered to the proxy: as long as a TCP keepalive's default idle time, so that an
+  // idle proxied session keeps its way back (flow_table.h).
+  double steered_flow_idle_timeout_s = 7200;
   uint16_t rx_descriptors = 1024;
   uint16_t tx_descriptors = 1024;
   // The filters on cleartext flows and the layer-2 fallback (flow_inspection.h); no engine:

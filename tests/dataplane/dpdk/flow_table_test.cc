@@ -69,6 +69,19 @@ TEST(FlowTableTest, IdleFlowsExpireAndTheirSlotsAreReused) {
   EXPECT_EQ(t.live(), 1u);
 }
 
+TEST(FlowTableTest, SteeredFlowsLiveByTheLongIdleTimeout) {
+  FlowTable t(FlowTable::kBucketEntries, 50, 500);
+  FlowKey steered = keyOf(0x0a000002, 40000);
+  FlowKey plain = keyOf(0x0a000002, 40001);
+  bool created = false;
+  t.findOrInsert(steered, flowHash(steered), 100, created).steer = kFlowSteered;
+  t.findOrInsert(plain, flowHash(plain), 100, created);
+  EXPECT_EQ(t.find(plain, flowHash(plain), 151), nullptr);
+  EXPECT_NE(t.find(steered, flowHash(steered), 151), nullptr);
+  EXPECT_NE(t.find(steered, flowHash(steered), 600), nullptr);
+  EXPECT_EQ(t.find(steered, flowHash(steered), 601), nullptr);
+}
+
 TEST(FlowTableTest, HoldsItsCapacityOfDistinctFlowsWithFewEvictions) {
   FlowTable t(1 << 14, 0);
   bool created = false;
