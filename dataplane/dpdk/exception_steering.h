@@ -14,8 +14,11 @@
 //
 // Only an opening SYN decides (a flow picked up later, or one that began before vtpsd, is
 // bridged; a new SYN on a known 4-tuple decides again, with the tuples then in force); only
-// untagged IPv4 frames without encapsulation are steered (the TAP carries
-// neither VLAN tags nor tunnels; such flows are bridged uninspected, as IPv6 is).
+// IPv4 frames, untagged or with one 802.1Q tag, without encapsulation are steered. The TAP
+// carries no tags: a tagged flow's frames lose theirs on the way in, and the kernel's get it
+// back on the way out, found by an untagged alias entry of the flow (SteerState::kAlias); a
+// tagged flow whose untagged key is already another flow's is bridged. Tunnelled flows, frames
+// with two tags, and IPv6 are bridged uninspected.
 //
 // Pure code over bytes and plain values: the lcore loop (lcore_loop.cc) applies it to mbufs,
 // the tests to arrays.
@@ -61,6 +64,9 @@ enum class SteerState : uint8_t {
                             // back (flow_table.h: the long idle timeout)
   kBypassed,  // an SSL tuple while the proxy was unavailable, fail-open: bridged uninspected
   kRefused,   // the same, fail-closed: every packet dropped
+  kAlias = kFlowAlias,  // the untagged key of a steered tagged flow: its way back for the frames
+                        // the kernel sends (they carry no tag); bridged when a segment port
+                        // brings an untagged flow with the same addresses and ports
 };
 
 struct ExceptionCounters {
@@ -75,13 +81,17 @@ struct ExceptionCounters {
 
 namespace steer_detail {
 inline constexpr uint16_t kEthernetHeader = 14;
+inline constexpr uint16_t kVlanTag = 4;
+inline bool singleTagged(const uint8_t* frame, const ParsedPacket& p) {
+  return p.l3_offset == kEthernetHeader + kVlanTag && frame[12] == 0x81 && frame[13] == 0x00;
 }
+}  // namespace steer_detail
 
-// The TCP flags of an untagged, unencapsulated IPv4 TCP frame `p` was parsed from; 0 when the
-// frame is anything else or too short.
+// The TCP flags of an IPv4 TCP frame `p` was parsed from, untagged or with one 802.1Q tag and
+// not encapsulated; 0 when the frame is anything else or too short.
 inline uint8_t plainTcpFlags(const uint8_t* frame, std::size_t length, const ParsedPacket& p) {
-  if (p.key.ip_version != 4 || p.key.protocol != 6 || p.vlan != 0 || p.tunnel != Tunnel::kNone ||
-      p.l3_offset != steer_detail::kEthernetHeader)
+  if (p.key.ip_version != 4 || p.key.protocol != 6 || p.tunnel != Tunnel::kNone ||
+      (p.l3_offset != steer_detail::kEthernetHeader && !steer_detail::singleTagged(frame, p)))
     return 0;
   const uint8_t* ip = frame + p.l3_offset;
   std::size_t ihl = std::size_t{ip[0] & 0x0fu} * 4;
@@ -108,6 +118,31 @@ inline void rememberClient(FlowEntry& e, const uint8_t* frame, const ParsedPacke
   e.exception.client_ip = p.src4;
   std::memcpy(e.exception.peer_mac, frame, 6);
   std::memcpy(e.exception.client_mac, frame + 6, 6);
+  e.exception.tagged = p.l3_offset != steer_detail::kEthernetHeader;
+  e.exception.vlan_tci = e.exception.tagged ? static_cast<uint16_t>(frame[14] << 8 | frame[15]) : 0;
+}
+
+// The key the kernel's frames of a tagged flow carry: the same without the VLAN.
+inline FlowKey untaggedKey(const FlowKey& key) {
+  FlowKey k = key;
+  k.vlan = 0;
+  return k;
+}
+
+// Removes a frame's 802.1Q tag in place: the MAC addresses move 4 bytes on, and the frame then
+// starts at frame + 4.
+inline void untagInPlace(uint8_t* frame) {
+  std::memmove(frame + steer_detail::kVlanTag, frame, 12);
+}
+
+// Adds an 802.1Q tag to a frame whose MAC addresses start 4 bytes into `frame` (the 4 bytes
+// before them made room for it): the addresses move to the front and the tag follows them.
+inline void tagInPlace(uint8_t* frame, uint16_t tci) {
+  std::memmove(frame, frame + steer_detail::kVlanTag, 12);
+  frame[12] = 0x81;
+  frame[13] = 0x00;
+  frame[14] = static_cast<uint8_t>(tci >> 8);
+  frame[15] = static_cast<uint8_t>(tci);
 }
 
 // A frame of a steered flow going into the exception port: addressed to the TAP, whose kernel

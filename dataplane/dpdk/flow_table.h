@@ -25,12 +25,17 @@ struct FlowException {
   uint16_t client_port = 0;  // the segment port (ethdev id) the client is on
   uint8_t client_mac[6] = {};
   uint8_t peer_mac[6] = {};  // the destination MAC of the client's frames (server or router)
+  uint16_t vlan_tci = 0;     // the flow's 802.1Q tag control (tagged only)
+  bool tagged = false;       // the flow's frames carry one 802.1Q tag
 };
 
 // FlowEntry::steer of a flow steered through a segment's exception port (SteerState::kSteered
 // in exception_steering.h): such an entry is the proxied session's way back, and lives by the
 // table's long idle timeout.
 inline constexpr uint8_t kFlowSteered = 1;
+// FlowEntry::steer of the untagged alias of a steered VLAN-tagged flow (SteerState::kAlias): the
+// key the kernel's frames of that flow carry out of the exception port. Long-lived too.
+inline constexpr uint8_t kFlowAlias = 4;
 
 struct FlowEntry {
   FlowKey key;
@@ -51,9 +56,9 @@ class FlowTable {
 
   // `capacity` is rounded up to a power of two of at least one bucket. `idle_timeout` is in the
   // caller's clock units; 0 means entries never expire (only eviction frees them). Steered
-  // entries (kFlowSteered) expire after `steered_idle_timeout` instead (0: the same): a proxied
-  // session may idle longer than a bridged flow, and its packets need the entry to find their
-  // way back.
+  // entries (kFlowSteered, kFlowAlias) expire after `steered_idle_timeout` instead (0: the same): a
+  // proxied session may idle longer than a bridged flow, and its packets need the entry to find
+  // their way back.
   FlowTable(std::size_t capacity, uint64_t idle_timeout, uint64_t steered_idle_timeout = 0);
   ~FlowTable();
   FlowTable(const FlowTable&) = delete;
@@ -96,7 +101,8 @@ class FlowTable {
   }
   FlowEntry& insert(Bucket& b, const FlowKey& key, uint32_t sig, uint64_t now);
   bool expired(const FlowEntry& e, uint64_t now) const {
-    uint64_t timeout = e.steer == kFlowSteered ? steered_idle_timeout_ : idle_timeout_;
+    bool steered = e.steer == kFlowSteered || e.steer == kFlowAlias;
+    uint64_t timeout = steered ? steered_idle_timeout_ : idle_timeout_;
     return timeout != 0 && now - e.last_seen > timeout;
   }
 

@@ -53,16 +53,34 @@ bool proxyAvailable(const LcoreState& lc) {
   return lc.proxy_available == nullptr || lc.proxy_available->load(std::memory_order_relaxed);
 }
 
+// A steered tagged flow's untagged alias, which the kernel's frames of the flow find; false
+// when the untagged key belongs to another flow (or taking a slot for it pushed `e` out).
+bool makeAlias(LcoreState& lc, FlowEntry& e, uint64_t now) {
+  FlowKey key = untaggedKey(e.key);
+  bool created = false;
+  FlowEntry& alias = lc.table.findOrInsert(key, flowHash(key), now, created);
+  if (&alias == &e) return false;
+  if (!created && alias.steer != static_cast<uint8_t>(SteerState::kAlias)) return false;
+  alias.steer = static_cast<uint8_t>(SteerState::kAlias);
+  alias.exception = e.exception;
+  alias.last_seen = now;
+  return true;
+}
+
 // A new flow's exception decision: an opening SYN to an SSL tuple is steered while the proxy
 // takes flows; while it does not, the flow is bridged uninspected or dropped (fallback mode).
 void decideSteering(LcoreState& lc, const ForwarderSegment& segment, FlowEntry& e,
                     const uint8_t* frame, uint16_t length, const ParsedPacket& p, uint16_t in,
-                    BurstTally& t) {
+                    uint64_t now, BurstTally& t) {
   if (segment.exception_port < 0) return;
   const SteerSet* set = lc.steering->load(std::memory_order_acquire);
   if (set == nullptr || set->tuples.empty() || !opensSslTuple(frame, length, p, *set)) return;
   if (proxyAvailable(lc)) {
     rememberClient(e, frame, p, in);
+    if (e.exception.tagged && !makeAlias(lc, e, now)) {
+      e.steer = static_cast<uint8_t>(SteerState::kNone);  // bridged (docs/dpdk.md)
+      return;
+    }
     ++t.steered;
   } else if (lc.fallback == FallbackMode::kFailClosed) {
     e.steer = static_cast<uint8_t>(SteerState::kRefused);
@@ -83,7 +101,8 @@ PacketAction fromKernel(LcoreState& lc, const ForwarderSegment& segment, rte_mbu
   FlowEntry* e = nullptr;
   if (parsePacket(frame, length, p) == ParseOutcome::kFlow)
     e = lc.table.find(p.key, flowHash(p.key), now);
-  if (e == nullptr || e->steer != static_cast<uint8_t>(SteerState::kSteered)) {
+  bool alias = e != nullptr && e->steer == static_cast<uint8_t>(SteerState::kAlias);
+  if (e == nullptr || (e->steer != static_cast<uint8_t>(SteerState::kSteered) && !alias)) {
     ++t.unmatched;
     return PacketAction::kDrop;
   }
@@ -91,6 +110,15 @@ PacketAction fromKernel(LcoreState& lc, const ForwarderSegment& segment, rte_mbu
   ++e->packets[p.reversed];
   e->bytes[p.reversed] += m->pkt_len;
   out = addressFromKernel(frame, *e, p.src4, segment.ports);
+  if (alias) {
+    // The tagged flow's frames carry its tag again (the headroom holds it).
+    auto* tagged = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, 4));
+    if (tagged == nullptr) {
+      ++t.unmatched;
+      return PacketAction::kDrop;
+    }
+    tagInPlace(tagged, e->exception.vlan_tci);
+  }
   ++t.from_kernel;
   return PacketAction::kForward;
 }
@@ -115,7 +143,7 @@ PacketAction classify(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf*
   if (created) {
     ++t.created;
     e.in_profile = inProfile(segment, p);
-    decideSteering(lc, segment, e, frame, length, p, in, t);
+    decideSteering(lc, segment, e, frame, length, p, in, now, t);
     if (lc.inspector && e.steer == 0) lc.inspector->flowCreated(e, p);
   } else if (segment.exception_port >= 0 &&
              (plainTcpFlags(frame, length, p) & (kTcpSyn | kTcpAck)) == kTcpSyn) [[unlikely]] {
@@ -123,7 +151,7 @@ PacketAction classify(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf*
     // tuples in force now.
     uint8_t before = e.steer;
     e.steer = 0;
-    decideSteering(lc, segment, e, frame, length, p, in, t);
+    decideSteering(lc, segment, e, frame, length, p, in, now, t);
     if (lc.inspector && before != 0 && e.steer == 0) lc.inspector->flowCreated(e, p);
   }
   e.last_seen = now;
@@ -133,6 +161,12 @@ PacketAction classify(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf*
   if (e.steer != 0) [[unlikely]] {
     switch (static_cast<SteerState>(e.steer)) {
       case SteerState::kSteered:
+        if (e.exception.tagged) {
+          // The TAP carries no tags (the kernel's frames find the flow by its alias).
+          untagInPlace(frame);
+          rte_pktmbuf_adj(m, 4);
+          frame += 4;
+        }
         addressToKernel(frame, segment.exception_mac);
         out = static_cast<uint16_t>(segment.exception_port);
         ++t.to_kernel;
@@ -141,6 +175,7 @@ PacketAction classify(LcoreState& lc, const ForwarderSegment& segment, rte_mbuf*
         ++t.refused_drops;
         return PacketAction::kDrop;
       case SteerState::kBypassed:
+      case SteerState::kAlias:  // an untagged flow with a steered tagged flow's key
       case SteerState::kNone:
         return PacketAction::kForward;
     }
@@ -277,7 +312,9 @@ uint16_t handOff(Path& path, rte_mbuf** pkts, uint16_t n) {
     std::size_t target = path.self;
     if (parsePacket(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), p) ==
         ParseOutcome::kFlow) {
-      target = softwareLcore(flowHash(p.key), lcores);
+      // Without the VLAN: a steered tagged flow's frames from the kernel carry none, and must
+      // reach the lcore that holds the flow.
+      target = softwareLcore(flowHash(untaggedKey(p.key)), lcores);
     }
     if (target == path.self) {
       pkts[own++] = m;

@@ -543,6 +543,61 @@ TEST_F(SegmentForwarderTest, ExceptionPortSteersSslTuplesBothWaysWithTheFlowsMac
     freeRings(*p);
 }
 
+// A VLAN-tagged SSL flow: its frames lose the tag into the TAP; the kernel's (untagged) frames
+// find the flow by its untagged alias and leave with the tag again. An untagged flow that has
+// the same addresses and ports is bridged, and a tagged flow whose untagged key is another
+// flow's is not steered.
+TEST_F(SegmentForwarderTest, TaggedSslFlowLosesItsTagIntoTheTapAndGetsItBack) {
+  RingPort a = makeRingPort("vl_a");
+  RingPort b = makeRingPort("vl_b");
+  RingPort x = makeRingPort("vl_x");
+  ForwarderSegment seg{"seg1", {a.port, b.port}, {}, {}, {}, ""};
+  seg.exception_port = x.port;
+  ForwarderOptions o{.lcores = {workerLcores()[0]}, .busy_poll = true};
+  o.steering = {{kServer, 32, 443, 443}};
+  auto fwd = SegmentForwarder::start({seg}, std::move(o));
+  ASSERT_TRUE(fwd.ok()) << fwd.message();
+  const uint32_t client = kClientNet + 1;
+  std::vector<uint8_t> syn = test::tcpFrame(client, kServer, 42000, 443, 1, 0, kTcpSyn, {}, 100);
+  syn[14] |= 0xa0;  // priority 5: the whole tag control comes back
+  feed(a.rx, syn, 1);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(x.tx) == 1; }));
+  std::vector<uint8_t> in = firstFrame(x.tx);
+  std::vector<uint8_t> plain = test::tcpFrame(client, kServer, 42000, 443, 1, 0, kTcpSyn);
+  ASSERT_EQ(in.size(), plain.size());
+  EXPECT_TRUE(std::equal(in.begin() + 12, in.end(), plain.begin() + 12));  // untagged
+  EXPECT_EQ(in[11], 0x01);
+  // The proxy's upstream SYN (no tag) leaves by b tagged, client MAC -> peer MAC.
+  std::vector<uint8_t> up = test::tcpFrame(client, kServer, 42000, 443, 7, 0, kTcpSyn);
+  std::fill(up.begin(), up.begin() + 12, 0xee);
+  feed(x.rx, up, 1);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(b.tx) == 1; }));
+  std::vector<uint8_t> out = firstFrame(b.tx);
+  std::vector<uint8_t> want = test::tcpFrame(client, kServer, 42000, 443, 7, 0, kTcpSyn, {}, 100);
+  want[14] |= 0xa0;
+  EXPECT_EQ(out, want);
+  // The server's tagged SYN-ACK goes into the TAP untagged.
+  feed(b.rx, test::tcpFrame(kServer, client, 443, 42000, 11, 8, kTcpSyn | kTcpAck, {}, 100), 1);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(x.tx) == 1; }));
+  EXPECT_EQ(firstFrame(x.tx).size(), plain.size());
+  // An untagged flow with the same addresses and ports is bridged, not steered.
+  feed(a.rx, test::tcpFrame(client, kServer, 42000, 443, 50, 0, kTcpAck), 1);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(b.tx) == 1; }));
+  firstFrame(b.tx);
+  // A tagged SYN whose untagged key is a live untagged flow's is not steered.
+  feed(a.rx, test::tcpFrame(client, kServer, 42001, 443, 1, 0, kTcpAck), 1);
+  feed(a.rx, test::tcpFrame(client, kServer, 42001, 443, 1, 0, kTcpSyn, {}, 200), 1);
+  ASSERT_TRUE(waitFor([&] { return rte_ring_count(b.tx) == 2; }));
+  EXPECT_EQ(rte_ring_count(x.tx), 0u);
+  ExceptionCounters c = (*fwd)->snapshot().lcores[0].exception;
+  EXPECT_EQ(c.flows_steered, 1u);
+  EXPECT_EQ(c.to_kernel, 2u);
+  EXPECT_EQ(c.from_kernel, 1u);
+  (*fwd)->stop();
+  for (RingPort* p : {&a, &b, &x})
+    freeRings(*p);
+}
+
 // While the proxy takes no flows, new SSL-tuple flows are bridged (fail-open) or dropped
 // (fail-closed); once it takes them again, new ones are steered. setSteering replaces the
 // tuples for new flows.
