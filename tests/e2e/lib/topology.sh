@@ -34,6 +34,11 @@ E2E_APP_SRV_IP=10.10.2.1
 E2E_SERVER_IP=10.10.2.2
 E2E_SERVER2_IP=10.10.2.3
 E2E_DATAPLANE=${E2E_DATAPLANE:-kernel}
+# Inline mode only: with a VLAN id, the hosts' frames cross the segment tagged with it (and
+# priority 5), through an access-port relay in namespace vtps-tag (lib/vlan_relay.py: this test
+# kernel has no VLAN interfaces).
+E2E_INLINE_VLAN=${E2E_INLINE_VLAN:-}
+E2E_NS_TAG=${E2E_NS_PREFIX:-vtps-}tag
 
 E2E_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 : "${E2E_BUILD_DIR:=$E2E_REPO/build}"
@@ -96,7 +101,7 @@ e2e_stop() {
 
 e2e_delete_namespaces() {
   local ns
-  for ns in "$E2E_NS_CLI" "$E2E_NS_APP" "$E2E_NS_SRV"; do
+  for ns in "$E2E_NS_CLI" "$E2E_NS_APP" "$E2E_NS_SRV" "$E2E_NS_TAG"; do
     ip netns del "$ns" 2>/dev/null || true
   done
 }
@@ -185,6 +190,7 @@ topo_routed() {
 # needed; a veth, not a dummy interface, because the dummy module is not in every kernel).
 topo_inline() {
   local ns_if
+  [ -z "$E2E_INLINE_VLAN" ] || topo_vlan_access
   # IPv6 off on the segment: no router solicitations or DAD in the counters and captures.
   for ns_if in "$E2E_NS_CLI vc0" "$E2E_NS_APP va0" "$E2E_NS_APP va1" "$E2E_NS_SRV vs0"; do
     # shellcheck disable=SC2086  # "NS IF" split on purpose
@@ -210,6 +216,34 @@ topo_inline() {
   e2e_log "topology up (inline): $E2E_NS_CLI ($E2E_CLIENT_IP) -> $E2E_NS_APP (segment va0-va1," \
     "no IP) -> $E2E_NS_SRV (router $E2E_APP_CLI_IP; $E2E_SERVER_IP, $E2E_SERVER2_IP);" \
     "files in $E2E_TMP"
+}
+
+# topo_vlan_access: the inline topology's hosts behind 802.1Q access ports. The client's and the
+# router's veths lead into vtps-tag, where a relay each tags their frames with E2E_INLINE_VLAN
+# towards the segment port and untags what comes back:
+#   vc0 --vt0 [relay] vt1-- va0 (segment) va1 --vt2 [relay] vt3-- vs0
+# A smaller MTU on the hosts leaves room for the tag on the segment's veths.
+topo_vlan_access() {
+  local pid ns_if
+  ip -n "$E2E_NS_APP" link del va0
+  ip -n "$E2E_NS_APP" link del va1
+  ip netns add "$E2E_NS_TAG"
+  ip -n "$E2E_NS_TAG" link set lo up
+  ip link add vc0 netns "$E2E_NS_CLI" type veth peer name vt0 netns "$E2E_NS_TAG"
+  ip link add vt1 netns "$E2E_NS_TAG" type veth peer name va0 netns "$E2E_NS_APP"
+  ip link add vs0 netns "$E2E_NS_SRV" type veth peer name vt3 netns "$E2E_NS_TAG"
+  ip link add vt2 netns "$E2E_NS_TAG" type veth peer name va1 netns "$E2E_NS_APP"
+  ip -n "$E2E_NS_CLI" link set vc0 mtu 1400
+  ip -n "$E2E_NS_SRV" link set vs0 mtu 1400
+  for ns_if in vt0 vt1 vt2 vt3; do
+    ip netns exec "$E2E_NS_TAG" sysctl -qw "net.ipv6.conf.$ns_if.disable_ipv6=1"
+    ip -n "$E2E_NS_TAG" link set "$ns_if" up
+  done
+  e2e_spawn pid "$E2E_NS_TAG" "$E2E_TMP/vlan-relay-cli.log" \
+    python3 "$(dirname "${BASH_SOURCE[0]}")/vlan_relay.py" vt0 vt1 "$E2E_INLINE_VLAN" 5
+  e2e_spawn pid "$E2E_NS_TAG" "$E2E_TMP/vlan-relay-srv.log" \
+    python3 "$(dirname "${BASH_SOURCE[0]}")/vlan_relay.py" vt3 vt2 "$E2E_INLINE_VLAN" 5
+  e2e_log "the hosts' frames cross the segment tagged with VLAN $E2E_INLINE_VLAN (relays in $E2E_NS_TAG)"
 }
 
 # e2e_wait_for WHAT SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
