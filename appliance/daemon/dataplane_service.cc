@@ -61,8 +61,8 @@ Json exceptionJson(const dpdk::ExceptionCounters& x) {
 
 std::vector<std::string> DataplaneService::exceptionInterfaces(const config::Config& config) {
   std::vector<std::string> out;
-  if (config.device.dataplane != config::Dataplane::kDpdk) return out;
-  if (!config.device.ssl_inspection.server && !config.device.ssl_inspection.client) return out;
+  if (config.device.dataplane != config::Dataplane::kDpdk || !dpdk::hasExceptionPorts(config))
+    return out;
   for (std::size_t k = 0; k < config.segments.size(); ++k)
     out.push_back(dpdk::exceptionInterfaceName(k));
   return out;

@@ -63,7 +63,7 @@ std::vector<SegmentPlan> planSegments(const config::Config& config, std::string&
         plan.ports[p] = std::move(spec.value());
       }
     }
-    if (config.device.ssl_inspection.server || config.device.ssl_inspection.client) {
+    if (hasExceptionPorts(config)) {
       plan.exception_interface = exceptionInterfaceName(i);
       std::string vdev = "net_tap_vtps" + std::to_string(i);
       plan.exception =
@@ -98,6 +98,10 @@ void checkCores(const config::Device& d, const HostFacts& host, std::string& err
 
 std::string exceptionInterfaceName(std::size_t index) {
   return "vtps-ex" + std::to_string(index);
+}
+
+bool hasExceptionPorts(const config::Config& config) {
+  return config.device.ssl_inspection.server || config.device.ssl_inspection.client;
 }
 
 Result<PortSpec> parsePortSpec(std::string_view text) {

@@ -55,6 +55,8 @@ struct EalOptions {
 
 // The kernel interface of segment `index`'s exception port: "vtps-ex<index>".
 std::string exceptionInterfaceName(std::size_t index);
+// Whether the segments of `config` get exception ports: SSL inspection (server or client) is on.
+bool hasExceptionPorts(const config::Config& config);
 
 // Builds the plan for device.dataplane: dpdk. Refuses (with every reason in one message, one
 // per line) when: there are no segments; a port is neither PCI nor vdev; a dataplane core is not

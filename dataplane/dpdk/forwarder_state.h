@@ -43,6 +43,7 @@ struct Path {
   std::vector<rte_ring*> to_worker;
   std::vector<rte_ring*> from_worker;
   Path* sibling = nullptr;
+  Path* exception_path = nullptr;  // the owner's exception port path of the segment, if any
   std::size_t self = 0;
   bool via_ring = false;
   bool exception = false;  // rx_port is the segment's exception port

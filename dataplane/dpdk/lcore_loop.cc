@@ -424,7 +424,8 @@ uint16_t ringBurst(LcoreState& lc, Path& path) {
 
 // Software spreading, on the owner: what the other lcores kept (and their resets) leaves by
 // the port other than the one each came in by, counted on the owner's path to that port.
-uint16_t sendReturns(Path& first, Path* exception) {
+uint16_t sendReturns(Path& first) {
+  Path* exception = first.exception_path;
   uint16_t total = 0;
   for (rte_ring* ring : first.from_worker) {
     if (ring == nullptr) continue;
@@ -455,14 +456,6 @@ uint16_t sendReturns(Path& first, Path* exception) {
   return total;
 }
 
-// The owner's exception port path of `first`'s segment, or null.
-Path* exceptionPathOf(LcoreState& lc, const Path& first) {
-  for (const std::unique_ptr<Path>& p : lc.paths) {
-    if (p->exception && p->segment == first.segment) return p.get();
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 int runLcore(void* arg) {
@@ -477,7 +470,7 @@ int runLcore(void* arg) {
         continue;
       }
       received += forwardBurst(lc, *path);
-      if (!path->from_worker.empty()) received += sendReturns(*path, exceptionPathOf(lc, *path));
+      if (!path->from_worker.empty()) received += sendReturns(*path);
     }
     if (lc.inspector) lc.inspector->tick(rte_rdtsc());
     bump(lc.polls, 1);

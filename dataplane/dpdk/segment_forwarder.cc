@@ -92,6 +92,7 @@ Status wireSoftware(SegmentForwarder::State& s, std::size_t k, Path& first, Path
   first.self = second.self = owner;
   // The exception port's path hands off by the same flow hash: a steered flow's packets from
   // the kernel reach the lcore that holds the flow.
+  first.exception_path = exception;
   if (exception != nullptr) {
     exception->to_worker = first.to_worker;
     exception->self = owner;

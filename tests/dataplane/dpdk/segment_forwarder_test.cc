@@ -475,6 +475,20 @@ TEST(SymmetricRssTest, KeyHashesBothDirectionsAlike) {
             h1);
 }
 
+// A forwarder on one busy-polling lcore bridging a-b, with x as the segment's exception port and
+// TCP to kServer:443 as the SSL tuple; `o` brings any other option.
+Result<std::unique_ptr<SegmentForwarder>> startWithExceptionPort(const RingPort& a,
+                                                                 const RingPort& b,
+                                                                 const RingPort& x,
+                                                                 ForwarderOptions o = {}) {
+  ForwarderSegment seg{"seg1", {a.port, b.port}, {}, {}, {}, ""};
+  seg.exception_port = x.port;
+  o.lcores = {workerLcores()[0]};
+  o.busy_poll = true;
+  o.steering = {{kServer, 32, 443, 443}};
+  return SegmentForwarder::start({seg}, std::move(o));
+}
+
 // The exception path (exception_steering.h) with a net_ring port standing in for the TAP: an
 // opening SYN to an SSL tuple goes into it addressed to its MAC; what comes back out of it
 // leaves by the segment port towards its destination with the flow's MAC addresses; a frame
@@ -485,11 +499,7 @@ TEST_F(SegmentForwarderTest, ExceptionPortSteersSslTuplesBothWaysWithTheFlowsMac
   RingPort x = makeRingPort("exc_x");
   rte_ether_addr tap_mac{};
   ASSERT_EQ(rte_eth_macaddr_get(x.port, &tap_mac), 0);
-  ForwarderSegment seg{"seg1", {a.port, b.port}, {}, {}, {}, ""};
-  seg.exception_port = x.port;
-  ForwarderOptions o{.lcores = {workerLcores()[0]}, .busy_poll = true};
-  o.steering = {{kServer, 32, 443, 443}};
-  auto fwd = SegmentForwarder::start({seg}, std::move(o));
+  auto fwd = startWithExceptionPort(a, b, x);
   ASSERT_TRUE(fwd.ok()) << fwd.message();
   const uint32_t client = kClientNet + 1;
   // The client's SYN (frames from test::ethernet: dst 02:..:02, src 02:..:01) goes to the TAP.
@@ -551,11 +561,7 @@ TEST_F(SegmentForwarderTest, TaggedSslFlowLosesItsTagIntoTheTapAndGetsItBack) {
   RingPort a = makeRingPort("vl_a");
   RingPort b = makeRingPort("vl_b");
   RingPort x = makeRingPort("vl_x");
-  ForwarderSegment seg{"seg1", {a.port, b.port}, {}, {}, {}, ""};
-  seg.exception_port = x.port;
-  ForwarderOptions o{.lcores = {workerLcores()[0]}, .busy_poll = true};
-  o.steering = {{kServer, 32, 443, 443}};
-  auto fwd = SegmentForwarder::start({seg}, std::move(o));
+  auto fwd = startWithExceptionPort(a, b, x);
   ASSERT_TRUE(fwd.ok()) << fwd.message();
   const uint32_t client = kClientNet + 1;
   std::vector<uint8_t> syn = test::tcpFrame(client, kServer, 42000, 443, 1, 0, kTcpSyn, {}, 100);
@@ -608,14 +614,11 @@ TEST_F(SegmentForwarderTest, ProxyUnavailableBypassesOrRefusesNewSslFlows) {
     RingPort a = makeRingPort("pu_a_" + tag);
     RingPort b = makeRingPort("pu_b_" + tag);
     RingPort x = makeRingPort("pu_x_" + tag);
-    ForwarderSegment seg{"seg1", {a.port, b.port}, {}, {}, {}, ""};
-    seg.exception_port = x.port;
     std::atomic<bool> available{false};
-    ForwarderOptions o{.lcores = {workerLcores()[0]}, .busy_poll = true};
+    ForwarderOptions o;
     o.inspection.fallback = mode;
-    o.steering = {{kServer, 32, 443, 443}};
     o.proxy_available = &available;
-    auto fwd = SegmentForwarder::start({seg}, std::move(o));
+    auto fwd = startWithExceptionPort(a, b, x, std::move(o));
     ASSERT_TRUE(fwd.ok()) << fwd.message();
     const uint32_t client = kClientNet + 1;
     feed(a.rx, test::tcpFrame(client, kServer, 41000, 443, 1, 0, kTcpSyn), 1);
