@@ -342,12 +342,13 @@ void SessionFilter::applySignatures(bool to_server, const HttpMessage* m) {
 }
 
 void SessionFilter::recordTrace(bool to_server, std::span<const uint8_t> data) {
-  auto now = Clock::now();
   if (pcap_) {
-    if (!pcap_->append(to_server, data, now)) finishTrace();
+    if (!pcap_->append(to_server, data, Clock::now())) finishTrace();
     return;
   }
+  // No clock read when nothing is recorded: this runs for every piece of cleartext.
   if (trace_done_ || !matcher_ || !matcher_->rules().hasTraceRules()) return;
+  auto now = Clock::now();
   // Keep the most recent cleartext so that a trace starts with what led to the match.
   size_t cap = pipeline_->settings().limits.trace_history_bytes;
   if (data.size() > cap) data = data.last(cap);
