@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "crypto/tls/tls_names.h"
+#include "dataplane/proxy/coalescing_bio.h"
 
 namespace vtps::proxy {
 namespace {
@@ -48,6 +49,24 @@ std::string describeIoFailure(int ssl_error) {
   return "SSL error " + std::to_string(ssl_error);
 }
 
+// Reads straight from the socket; writes through a coalescing BIO (coalescing_bio.h). The leg
+// owns the socket.
+bool attachSocket(SSL* ssl, int fd) {
+  BIO* rbio = BIO_new_socket(fd, BIO_NOCLOSE);
+  BIO* wbio = newCoalescingBio(fd);
+  if (rbio == nullptr || wbio == nullptr) {
+    BIO_free(rbio);
+    BIO_free(wbio);
+    return false;
+  }
+  SSL_set_bio(ssl, rbio, wbio);
+  return true;
+}
+
+bool unflushed(SSL* ssl) {
+  return ssl != nullptr && BIO_wpending(SSL_get_wbio(ssl)) > 0;
+}
+
 }  // namespace
 
 TlsSession::TlsSession(std::string name, ossl::SslPtr server)
@@ -60,8 +79,8 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(const tls::ClientContext&
                                                        int server_fd) {
   Result<ossl::SslPtr> ssl = upstream.newSession(params);
   if (!ssl) return ssl.error();
-  if (SSL_set_fd(ssl->get(), server_fd) != 1) {
-    return ossl::error("proxy " + upstream.name() + ": SSL_set_fd (server leg)");
+  if (!attachSocket(ssl->get(), server_fd)) {
+    return ossl::error("proxy " + upstream.name() + ": socket BIOs (server leg)");
   }
   SSL_set_mode(ssl->get(), kSslModes);
   std::unique_ptr<TlsSession> session(new TlsSession(upstream.name(), std::move(*ssl)));
@@ -80,8 +99,8 @@ std::vector<std::string> TlsSession::clientLegAlpn() const {
 }
 
 Status TlsSession::attachClientLeg(ossl::SslPtr ssl, int client_fd) {
-  if (SSL_set_fd(ssl.get(), client_fd) != 1) {
-    return ossl::error("proxy " + name_ + ": SSL_set_fd (client leg)");
+  if (!attachSocket(ssl.get(), client_fd)) {
+    return ossl::error("proxy " + name_ + ": socket BIOs (client leg)");
   }
   SSL_set_mode(ssl.get(), kSslModes);
   client_ = std::move(ssl);
@@ -203,9 +222,43 @@ TlsSession::FlowResult TlsSession::writeOut(Flow& flow, Leg& to, const uint8_t* 
   return FlowResult::kOk;
 }
 
+TlsSession::FlowResult TlsSession::flushOut(Flow& flow, Leg& to, std::string& error) {
+  if (!unflushed(flow.to)) return FlowResult::kOk;
+  BIO* bio = SSL_get_wbio(flow.to);
+  errno = 0;
+  if (BIO_flush(bio) == 1) return FlowResult::kOk;
+  if (BIO_should_retry(bio)) {
+    to.writable = false;  // the rest goes on EPOLLOUT
+    return FlowResult::kOk;
+  }
+  peer_reset_ = peer_reset_ || errno == ECONNRESET;
+  error = std::string("write to ") + sideName(flow.to) + ": " +
+          (errno != 0 ? std::strerror(errno) : "connection closed by peer");
+  return FlowResult::kError;
+}
+
 TlsSession::FlowResult TlsSession::pumpFlow(Flow& flow, Leg& from, Leg& to, Inspector* inspector,
                                             std::span<uint8_t> scratch, uint64_t& delivered,
                                             std::string& error) {
+  // Records written in an earlier round go first; while the socket cannot take them, nothing
+  // more is read (backpressure).
+  if (unflushed(flow.to)) {
+    if (!to.writable) return FlowResult::kOk;
+    FlowResult r = flushOut(flow, to, error);
+    if (r != FlowResult::kOk || unflushed(flow.to)) return r;
+  }
+  FlowResult r = relayFlow(flow, from, to, inspector, scratch, delivered, error);
+  // The records this round wrote leave together, once reading stops.
+  if (r == FlowResult::kOk || r == FlowResult::kThrottled) {
+    FlowResult f = flushOut(flow, to, error);
+    if (f != FlowResult::kOk) return f;
+  }
+  return r;
+}
+
+TlsSession::FlowResult TlsSession::relayFlow(Flow& flow, Leg& from, Leg& to, Inspector* inspector,
+                                             std::span<uint8_t> scratch, uint64_t& delivered,
+                                             std::string& error) {
   for (;;) {
     if (!flow.pending.empty()) {
       if (!(flow.write_wants_read ? to.readable : to.writable)) return FlowResult::kOk;
@@ -271,7 +324,8 @@ TlsSession::RelayOutcome TlsSession::pump(Leg& client, Leg& server, Inspector* i
   if (up == FlowResult::kBlocked) return RelayOutcome::kBlocked;
   if (up == FlowResult::kError) return RelayOutcome::kReset;
   if (up == FlowResult::kThrottled) return RelayOutcome::kThrottled;
-  if (up_.close_sent && down_.close_sent) return RelayOutcome::kDone;
+  if (up_.close_sent && down_.close_sent && !unflushed(up_.to) && !unflushed(down_.to))
+    return RelayOutcome::kDone;
   return RelayOutcome::kOpen;
 }
 
@@ -279,6 +333,7 @@ void TlsSession::sendToClient(std::string_view bytes) {
   if (!client_ || !SSL_is_init_finished(client_.get()) || bytes.empty()) return;
   ERR_clear_error();
   SSL_write(client_.get(), bytes.data(), static_cast<int>(bytes.size()));
+  BIO_flush(SSL_get_wbio(client_.get()));  // best effort, like the write
   ERR_clear_error();
 }
 
@@ -288,6 +343,7 @@ void TlsSession::shutdown(bool client_leg, bool server_leg) {
     if ((SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) != 0) continue;
     ERR_clear_error();
     SSL_shutdown(ssl);
+    BIO_flush(SSL_get_wbio(ssl));  // the close_notify, best effort
   }
   ERR_clear_error();
 }

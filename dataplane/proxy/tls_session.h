@@ -110,8 +110,16 @@ class TlsSession {
   static void onInfo(const SSL* ssl, int where, int ret);
   Step handshakeStep(SSL* ssl, Leg& leg, bool accept);
   const char* sideName(const SSL* ssl) const;  // "client" or "server"
+  // One direction's round: what the write BIO still holds, then relayFlow, then a flush of what
+  // it wrote (coalescing_bio.h).
   FlowResult pumpFlow(Flow& flow, Leg& from, Leg& to, Inspector* inspector,
                       std::span<uint8_t> scratch, uint64_t& delivered, std::string& error);
+  // Reads records from `from` and writes them to `to` until either would block.
+  FlowResult relayFlow(Flow& flow, Leg& from, Leg& to, Inspector* inspector,
+                       std::span<uint8_t> scratch, uint64_t& delivered, std::string& error);
+  // Sends what `flow.to`'s write BIO holds; kOk also when the socket is full (`to.writable`
+  // cleared, the rest on EPOLLOUT).
+  FlowResult flushOut(Flow& flow, Leg& to, std::string& error);
   FlowResult writeOut(Flow& flow, Leg& to, const uint8_t* data, size_t size, uint64_t& delivered,
                       std::string& error);
 
