@@ -20,12 +20,13 @@
 // cannot rewrap a reset in the tunnel's headers). IPv6, UDP and other flows are bridged
 // uninspected.
 //
-// Allocation: per flow at most. The pipeline's session (filter::SessionFilter) is created on a
-// flow's first packet; its stream windows and HTTP parsers grow to their bounds once; the
-// reassembly window of a direction is allocated on its first out-of-order segment; events
-// (block/alert lines) are built when a filter fires. Forwarding a packet of a flow whose
-// verdict is made allocates nothing, and no lock is taken per packet (the engine's pipeline
-// snapshot is loaded once per flow).
+// Allocation: per flow, or per HTTP message, at most. The pipeline's session
+// (filter::SessionFilter) is created on a flow's first packet; its stream windows grow to their
+// bounds once; its HTTP parsers copy a message's headers and body window and free them when the
+// message completes; the reassembly window of a direction is allocated on its first
+// out-of-order segment; events (block/alert lines) are built when a filter fires. Forwarding a
+// packet of a flow whose verdict is made allocates nothing, and no lock is taken per packet (the
+// engine's pipeline snapshot is loaded once per flow).
 //
 // Layer-2 fallback (device.dataplane-fallback): the lcore measures the cycles it spends in the
 // filters; when they exceed the inspection budget (a share of the lcore's cycles over a 100 ms

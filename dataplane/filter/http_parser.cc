@@ -111,7 +111,8 @@ HttpParser::HttpParser(Kind kind, HttpLimits limits, Listener& listener)
 }
 
 void HttpParser::expectResponseTo(std::string_view method) {
-  if (pending_methods_.size() >= limits_.max_pending_requests) pending_methods_.pop_front();
+  if (pending_methods_.size() >= limits_.max_pending_requests)
+    pending_methods_.erase(pending_methods_.begin());
   pending_methods_.emplace_back(method);
 }
 
@@ -301,7 +302,7 @@ void HttpParser::headersComplete() {
     if (te_other) return fail("unsupported Transfer-Encoding in a request");
   } else if (msg_.status >= 200 || msg_.status == 101) {
     response_to_ = pending_methods_.empty() ? std::string() : std::move(pending_methods_.front());
-    if (!pending_methods_.empty()) pending_methods_.pop_front();
+    if (!pending_methods_.empty()) pending_methods_.erase(pending_methods_.begin());
     tunnel_after_ = msg_.status == 101 ||
                     (iequals(response_to_, "CONNECT") && msg_.status >= 200 && msg_.status < 300);
   }
@@ -393,6 +394,13 @@ void HttpParser::messageComplete() {
   phase_ = Phase::kStartLine;
   section_bytes_ = 0;
   if (tunnel_after_) state_ = State::kTunnel;
+  // Between messages the parser holds nothing: a kept-alive connection may idle for long, and
+  // thousands of them would each keep the last message's header and body copies.
+  bool request = msg_.request;
+  msg_ = HttpMessage{};
+  msg_.request = request;
+  header_lines_ = {};
+  line_ = std::string();
 }
 
 void HttpParser::fail(std::string_view reason) {

@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <string>
 #include <string_view>
@@ -122,7 +121,8 @@ class HttpParser {
   uint64_t remaining_ = 0;      // body or chunk bytes still expected
   bool body_reported_ = false;  // onBody called for msg_
   bool tunnel_after_ = false;   // switch to kTunnel once msg_ completes
-  std::deque<std::string> pending_methods_;
+  // Methods of requests still unanswered, oldest first (a vector: a deque allocates even empty).
+  std::vector<std::string> pending_methods_;
   std::string response_to_;  // method of the request the current response answers
   uint64_t messages_ = 0;
 };
