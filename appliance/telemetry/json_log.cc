@@ -183,7 +183,12 @@ class JsonLog::Impl {
       uint32_t seen = wake_.load(std::memory_order_acquire);
       size_t n = drain();
       if (n == 0) {
-        if (stop_.load(std::memory_order_acquire)) break;
+        if (stop_.load(std::memory_order_acquire)) {
+          // An entry posted just before the stop may have missed the drain above (it began
+          // before the push); the stop's release makes it visible now.
+          drain();
+          break;
+        }
         wake_.wait(seen, std::memory_order_acquire);
       }
     }
