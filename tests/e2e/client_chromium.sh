@@ -19,6 +19,16 @@ certutil -d "sql:$home/.pki/nssdb" -A -t "C,," -n "vtps-e2e signing CA" \
 e2e_log "NSS database $home/.pki/nssdb trusts: $(certutil -d "sql:$home/.pki/nssdb" -L |
   tail -n 1)"
 
+# Chromium abandons a page load with net::ERR_NETWORK_CHANGED when the kernel reports an address
+# change meanwhile; the fresh namespace's IPv6 link-local addresses finish duplicate address
+# detection about a second after the links come up, so wait for that first.
+for _ in $(seq 1 100); do
+  [ -z "$(in_cli ip -6 addr show tentative)" ] && break
+  sleep 0.1
+done
+[ -z "$(in_cli ip -6 addr show tentative)" ] ||
+  e2e_fail "IPv6 addresses in $E2E_NS_CLI still tentative after 10 s"
+
 e2e_check "Chromium renders https://good.test/page.html through the proxy"
 dom=$(in_cli env HOME="$home" timeout 90 chromium --headless=new --no-sandbox --disable-gpu \
   --no-first-run --disable-extensions --user-data-dir="$home/profile" \
