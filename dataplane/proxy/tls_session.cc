@@ -232,8 +232,8 @@ TlsSession::FlowResult TlsSession::flushOut(Flow& flow, Leg& to, std::string& er
     return FlowResult::kOk;
   }
   peer_reset_ = peer_reset_ || errno == ECONNRESET;
-  error = std::string("write to ") + sideName(flow.to) + ": " +
-          (errno != 0 ? std::strerror(errno) : "connection closed by peer");
+  error =
+      std::string("write to ") + sideName(flow.to) + ": " + describeIoFailure(SSL_ERROR_SYSCALL);
   return FlowResult::kError;
 }
 

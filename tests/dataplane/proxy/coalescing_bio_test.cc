@@ -20,10 +20,7 @@
 namespace vtps::proxy {
 namespace {
 
-struct BioPtrDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using BioPtr = std::unique_ptr<BIO, BioPtrDeleter>;
+using ossl::BioPtr;
 
 // A non-blocking socketpair: [0] is written through the BIO, [1] is the peer.
 struct Pair {
