@@ -18,13 +18,14 @@ bool singleUse(const SSL_SESSION* session) {
   return SSL_SESSION_get_protocol_version(session) >= TLS1_3_VERSION;
 }
 
-void freeAll(std::vector<SSL_SESSION*>& sessions) {
+}  // namespace
+
+void UpstreamSessionCache::freeAll(std::vector<SSL_SESSION*>& sessions) {
   for (SSL_SESSION* s : sessions)
     SSL_SESSION_free(s);
+  sessions_ -= sessions.size();
   sessions.clear();
 }
-
-}  // namespace
 
 UpstreamSessionCache::~UpstreamSessionCache() {
   for (auto& [key, entry] : entries_)
@@ -37,7 +38,7 @@ UpstreamSessionCache& UpstreamSessionCache::local() {
 }
 
 void UpstreamSessionCache::put(const std::string& key, SSL_SESSION* session) {
-  if (capacity_ == 0) {
+  if (capacity_ == 0 || session_budget_ == 0) {
     SSL_SESSION_free(session);
     return;
   }
@@ -55,8 +56,20 @@ void UpstreamSessionCache::put(const std::string& key, SSL_SESSION* session) {
   } else if (sessions.size() >= kTicketsPerKey) {
     SSL_SESSION_free(sessions.front());
     sessions.erase(sessions.begin());
+    --sessions_;
   }
   sessions.push_back(session);
+  ++sessions_;
+  while (sessions_ > session_budget_) {
+    // The least recently stored key gives up its oldest session (the key just stored is the
+    // newest, so it is reached last).
+    auto oldest = entries_.find(ages_.back());
+    std::vector<SSL_SESSION*>& victims = oldest->second.sessions;
+    SSL_SESSION_free(victims.front());
+    victims.erase(victims.begin());
+    --sessions_;
+    if (victims.empty()) erase(std::string(oldest->first));
+  }
 }
 
 SSL_SESSION* UpstreamSessionCache::take(const std::string& key) {
@@ -69,8 +82,10 @@ SSL_SESSION* UpstreamSessionCache::take(const std::string& key) {
     if (!usable(newest)) {
       SSL_SESSION_free(newest);
       sessions.pop_back();
+      --sessions_;
     } else if (singleUse(newest)) {
       sessions.pop_back();  // the cache's reference becomes the caller's
+      --sessions_;
       found = newest;
     } else {
       // A copy: the connection that resumes it may end without a close_notify, and OpenSSL then

@@ -127,6 +127,9 @@ constexpr CounterInfo kCounterInfo[] = {
      "server connection failures at the TCP connect (refused, unreachable, timed out)"},
     {Ctr::kServerHandshakeFailures, G::kSslInspProtocol, "serverHandshakeFailures",
      "server connection failures in the TLS handshake (ciphers, versions, client certificate)"},
+    {Ctr::kServerResumed, G::kSslInspProtocol, "serverResumed",
+     "server handshakes that resumed a session the worker kept from the same server (no "
+     "certificate sent, no key exchange signature)"},
     {Ctr::kServerCertificateRequests, G::kSslInspProtocol, "serverCertificateRequests",
      "servers that asked the proxy for a client certificate (the proxy sends none)"},
     {Ctr::kAlpnDowngrades, G::kSslInspProtocol, "alpnDowngrades",

@@ -83,6 +83,7 @@ enum class Ctr : uint16_t {
   kServerConnFailures,
   kServerTcpConnectFailures,
   kServerHandshakeFailures,
+  kServerResumed,
   kServerCertificateRequests,
   kAlpnDowngrades,
   kServerCertTrusted,

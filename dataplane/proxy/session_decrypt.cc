@@ -95,6 +95,7 @@ void Session::driveServerHandshake() {
   record_.server_version = tls_->serverVersion();
   record_.server_cipher = tls_->serverCipher();
   record_.server_resumed = tls_->serverResumed();
+  if (record_.server_resumed) c.add(Ctr::kServerResumed);
   countNegotiated(c, kServerSide, record_.server_version, record_.server_cipher);
   if (tls_->serverRequestedCertificate()) c.add(Ctr::kServerCertificateRequests);
   if (client_match_ != nullptr) return onUpstreamCertificate();

@@ -268,7 +268,12 @@ run_proxy() {
     bench_bulk "$p" "$proxy_pid" "$target" "$b" 4 --sni "$warm_host"
     bench_idle "$p" "$proxy_pid" "$target" "$i" --sni "$warm_host"
   fi
-  if [ "$p" = vtps ]; then stop_vtps; else stop_anchor; fi
+  if [ "$p" = vtps ]; then
+    bench_report_resumption
+    stop_vtps
+  else
+    stop_anchor
+  fi
 }
 
 IFS=, read -r -a proxies <<<"$only"

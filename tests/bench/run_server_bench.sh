@@ -106,6 +106,7 @@ decrypted=$(counter npSslInspStats sessionsDecrypted)
 [ "$decrypted" -ge "$((conns + idle))" ] ||
   e2e_fail "vtpsd decrypted $decrypted sessions, expected at least $((conns + idle))"
 e2e_ok "vtpsd decrypted $decrypted sessions (every connection of the run)"
+bench_report_resumption
 vtps_stop
 
 # ---- HAProxy: nbthread 1, TLS termination on 10.10.1.1:8443, re-encryption to the origin ----

@@ -54,6 +54,8 @@ e2e_expect_eq "npSslInspProtocolStats clientCipherOther" \
   "$(counter npSslInspProtocolStats clientCipherOther)" 0
 e2e_expect_eq "npSslInspProtocolStats serverConnFailures" \
   "$(counter npSslInspProtocolStats serverConnFailures)" 0
+e2e_expect_eq "npSslInspProtocolStats serverResumed (the second web1.test)" \
+  "$(counter npSslInspProtocolStats serverResumed)" 1
 e2e_expect_eq "npTcpProxyStats tcpAccepted (3 TLS + 1 cleartext)" \
   "$(counter npTcpProxyStats tcpAccepted)" 4
 e2e_expect_eq "npTcpProxyStats tcpUpstreamConnected" \

@@ -106,6 +106,16 @@ bench_record() {
   e2e_log "$1 $2 = $3"
 }
 
+# bench_report_resumption: how many of the running vtpsd's upstream handshakes resumed a kept
+# session (serverResumed of serverTls12 + serverTls13), every phase since it started.
+bench_report_resumption() {
+  local resumed upstream
+  resumed=$(counter npSslInspProtocolStats serverResumed)
+  upstream=$(($(counter npSslInspProtocolStats serverTls12) +
+    $(counter npSslInspProtocolStats serverTls13)))
+  e2e_log "vtpsd resumed $resumed of $upstream upstream handshakes"
+}
+
 # bench_run_load OUTFILE TARGET ARGS...: tls_load in the client namespace, "ok=..." in OUTFILE.
 bench_run_load() {
   local out=$1 target=$2

@@ -37,15 +37,43 @@ unsigned char takeId(UpstreamSessionCache& cache, const std::string& key) {
 }
 
 TEST(UpstreamSessionCacheTest, Tls13TicketsAreUsedOnceNewestFirst) {
+  constexpr unsigned char kPut = UpstreamSessionCache::kTicketsPerKey + 2;
   UpstreamSessionCache cache;
-  for (unsigned char id = 1; id <= 6; ++id)
+  for (unsigned char id = 1; id <= kPut; ++id)
     cache.put("a", makeSession(TLS1_3_VERSION, id));
-  // Only the newest kTicketsPerKey (4) are kept.
-  EXPECT_EQ(takeId(cache, "a"), 6);
-  EXPECT_EQ(takeId(cache, "a"), 5);
-  EXPECT_EQ(takeId(cache, "a"), 4);
-  EXPECT_EQ(takeId(cache, "a"), 3);
+  EXPECT_EQ(cache.sessions(), UpstreamSessionCache::kTicketsPerKey);
+  // Only the newest kTicketsPerKey are kept, and each is handed out once.
+  for (unsigned char id = kPut; id > 2; --id)
+    EXPECT_EQ(takeId(cache, "a"), id);
   EXPECT_EQ(takeId(cache, "a"), 0);
+  EXPECT_EQ(cache.keys(), 0u);
+  EXPECT_EQ(cache.sessions(), 0u);
+}
+
+TEST(UpstreamSessionCacheTest, TheSessionBudgetTakesFromTheLeastRecentlyStoredKey) {
+  UpstreamSessionCache cache(UpstreamSessionCache::kDefaultCapacity, 5);
+  cache.put("a", makeSession(TLS1_3_VERSION, 1));
+  cache.put("a", makeSession(TLS1_3_VERSION, 2));
+  cache.put("b", makeSession(TLS1_3_VERSION, 3));
+  cache.put("b", makeSession(TLS1_3_VERSION, 4));
+  cache.put("c", makeSession(TLS1_2_VERSION, 5));
+  EXPECT_EQ(cache.sessions(), 5u);
+  cache.put("c", makeSession(TLS1_2_VERSION, 6));  // replaces 5: still within the budget
+  EXPECT_EQ(cache.sessions(), 5u);
+  cache.put("b", makeSession(TLS1_3_VERSION, 7));  // "a" loses its oldest (1)
+  EXPECT_EQ(cache.sessions(), 5u);
+  cache.put("d", makeSession(TLS1_3_VERSION, 8));  // "a" loses its last (2) and goes
+  EXPECT_EQ(cache.sessions(), 5u);
+  EXPECT_EQ(cache.keys(), 3u);
+  EXPECT_EQ(takeId(cache, "a"), 0);
+  cache.put("d", makeSession(TLS1_3_VERSION, 9));  // "c" (least recent now) loses 6 and goes
+  EXPECT_EQ(takeId(cache, "c"), 0);
+  EXPECT_EQ(takeId(cache, "b"), 7);
+  EXPECT_EQ(takeId(cache, "b"), 4);
+  EXPECT_EQ(takeId(cache, "b"), 3);
+  EXPECT_EQ(takeId(cache, "d"), 9);
+  EXPECT_EQ(takeId(cache, "d"), 8);
+  EXPECT_EQ(cache.sessions(), 0u);
   EXPECT_EQ(cache.keys(), 0u);
 }
 
