@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "crypto/tls/server_context.h"
 #include "crypto/tls/tls_names.h"
 #include "tests/crypto/tls/handshake_pair.h"
@@ -352,6 +354,38 @@ TEST_F(ClientContextTest, ResumesAPlainOriginAfterUncleanCloses) {
     EXPECT_TRUE(connectPlain(client, server.get(), params));
     EXPECT_TRUE(connectPlain(client, server.get(), params));
     EXPECT_TRUE(connectPlain(client, server.get(), params));
+  }
+}
+
+// A burst of connections to one origin opened before any of them has read its tickets: a TLS 1.3
+// ticket is used once, so each connection needs a ticket of its own. After a first burst of full
+// handshakes (each leaves the origin's two tickets), every connection of the next bursts resumes.
+TEST_F(ClientContextTest, EveryConnectionOfABurstResumes) {
+  constexpr int kBurst = 20;
+  const auto leaf = leafFor("good.example");
+  auto server = plainOrigin(leaf, *ca_, TLS1_3_VERSION);
+  const ClientContext client = upstream();
+  const UpstreamSession params{.sni = "good.example", .resume_key = "10.0.0.1:443"};
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE(round);
+    std::vector<ossl::SslPtr> clients;
+    std::vector<ossl::SslPtr> servers;
+    for (int i = 0; i < kBurst; ++i) {
+      auto cl = client.newSession(params);  // takes a kept ticket, if there is one
+      ASSERT_TRUE(cl.ok()) << cl.message();
+      clients.push_back(std::move(*cl));
+      servers.emplace_back(SSL_new(server.get()));
+      SSL_set_accept_state(servers.back().get());
+    }
+    int resumed = 0;
+    for (int i = 0; i < kBurst; ++i) {
+      auto r = testing::handshake(clients[i].get(), servers[i].get());
+      ASSERT_TRUE(r.ok()) << r.describe();
+      unsigned long error = 0;  // NOLINT(runtime/int)
+      EXPECT_EQ(testing::readOnce(clients[i].get(), error), SSL_ERROR_WANT_READ);
+      resumed += SSL_session_reused(clients[i].get());
+    }
+    EXPECT_EQ(resumed, round == 0 ? 0 : kBurst);
   }
 }
 
