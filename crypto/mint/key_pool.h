@@ -25,7 +25,8 @@ namespace vtps::mint {
 // A leaf key and a blank certificate that already carries its public key. OpenSSL 3.0 puts a
 // provider key into a certificate (X509_set_pubkey) by running it through its encoder and then
 // its decoder framework, which costs several times an ECDSA P-256 signature; doing it where the
-// key is generated takes it off the mint path.
+// key is generated takes it off the mint path, and doing it with a legacy public-only copy of
+// the key (EC and RSA keys) makes it about eight times cheaper.
 struct LeafKey {
   ossl::EvpPkeyPtr key;
   ossl::X509Ptr blank_cert;  // version 3 and the public key, nothing else

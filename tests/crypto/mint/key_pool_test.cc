@@ -1,6 +1,7 @@
 #include "crypto/mint/key_pool.h"
 
 #include <gtest/gtest.h>
+#include <openssl/x509.h>
 
 #include <string>
 #include <thread>
@@ -160,6 +161,34 @@ TEST(KeyPoolTest, PrepareLeafKeyPutsThePublicKeyIntoABlankCertificate) {
   Result<LeafKey> missing = prepareLeafKey(nullptr);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.message(), "prepare leaf key");
+}
+
+// The certificate carries exactly the key's SubjectPublicKeyInfo (prepareLeafKey encodes EC and
+// RSA keys from a legacy public-only copy, other types the general way), matching the private
+// key. (The client inspection tests present such certificates, signed, in real handshakes.)
+TEST(KeyPoolTest, PreparedCertificateCarriesTheKeysOwnPublicKeyEncoding) {
+  ossl::EvpPkeyPtr keys[] = {ossl::EvpPkeyPtr(EVP_EC_gen("P-256")),
+                             ossl::EvpPkeyPtr(EVP_EC_gen("P-384")),
+                             ossl::EvpPkeyPtr(EVP_RSA_gen(2048)),
+                             ossl::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"))};
+  for (ossl::EvpPkeyPtr& key : keys) {
+    ASSERT_NE(key, nullptr);
+    SCOPED_TRACE(EVP_PKEY_get0_type_name(key.get()));
+    unsigned char* expected = nullptr;
+    const int expected_len = i2d_PUBKEY(key.get(), &expected);
+    ASSERT_GT(expected_len, 0);
+    EVP_PKEY* raw = key.get();
+    Result<LeafKey> prepared = prepareLeafKey(std::move(key));
+    ASSERT_TRUE(prepared.ok()) << prepared.message();
+    unsigned char* got = nullptr;
+    const int got_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(prepared->blank_cert.get()), &got);
+    EXPECT_EQ(
+        std::string(reinterpret_cast<char*>(got), static_cast<std::size_t>(got_len)),
+        std::string(reinterpret_cast<char*>(expected), static_cast<std::size_t>(expected_len)));
+    OPENSSL_free(got);
+    OPENSSL_free(expected);
+    EXPECT_EQ(X509_check_private_key(prepared->blank_cert.get(), raw), 1);
+  }
 }
 
 TEST(KeyPoolTest, GenerateLeafKeyMakesTheNamedType) {
