@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/rsa.h>
 #include <sys/resource.h>
@@ -97,8 +98,11 @@ Result<LeafKey> prepareLeafKey(ossl::EvpPkeyPtr key) {
       X509_set_version(prepared.blank_cert.get(), X509_VERSION_3) != 1) {
     return ossl::error("prepare leaf key");
   }
-  // The general path for a key the fast copy does not cover.
+  // EC and RSA keys go in through their legacy public-only copy, other types the general way (a
+  // copy that fails does too, and leaves no error behind).
+  ERR_set_mark();
   ossl::EvpPkeyPtr public_copy = legacyPublicCopy(prepared.key.get());
+  ERR_pop_to_mark();
   if (X509_set_pubkey(prepared.blank_cert.get(),
                       public_copy ? public_copy.get() : prepared.key.get()) != 1) {
     return ossl::error("prepare leaf key");
