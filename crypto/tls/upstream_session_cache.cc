@@ -27,6 +27,12 @@ void UpstreamSessionCache::freeAll(std::vector<SSL_SESSION*>& sessions) {
   sessions.clear();
 }
 
+void UpstreamSessionCache::dropOldest(std::vector<SSL_SESSION*>& sessions) {
+  SSL_SESSION_free(sessions.front());
+  sessions.erase(sessions.begin());
+  --sessions_;
+}
+
 UpstreamSessionCache::~UpstreamSessionCache() {
   for (auto& [key, entry] : entries_)
     freeAll(entry.sessions);
@@ -54,9 +60,7 @@ void UpstreamSessionCache::put(const std::string& key, SSL_SESSION* session) {
   if (!singleUse(session)) {
     freeAll(sessions);
   } else if (sessions.size() >= kTicketsPerKey) {
-    SSL_SESSION_free(sessions.front());
-    sessions.erase(sessions.begin());
-    --sessions_;
+    dropOldest(sessions);
   }
   sessions.push_back(session);
   ++sessions_;
@@ -64,11 +68,8 @@ void UpstreamSessionCache::put(const std::string& key, SSL_SESSION* session) {
     // The least recently stored key gives up its oldest session (the key just stored is the
     // newest, so it is reached last).
     auto oldest = entries_.find(ages_.back());
-    std::vector<SSL_SESSION*>& victims = oldest->second.sessions;
-    SSL_SESSION_free(victims.front());
-    victims.erase(victims.begin());
-    --sessions_;
-    if (victims.empty()) erase(std::string(oldest->first));
+    dropOldest(oldest->second.sessions);
+    if (oldest->second.sessions.empty()) eraseEntry(oldest);
   }
 }
 
@@ -94,13 +95,16 @@ SSL_SESSION* UpstreamSessionCache::take(const std::string& key) {
       if (found == nullptr) break;
     }
   }
-  if (sessions.empty()) erase(key);
+  if (sessions.empty()) eraseEntry(it);
   return found;
 }
 
 void UpstreamSessionCache::erase(const std::string& key) {
   auto it = entries_.find(key);
-  if (it == entries_.end()) return;
+  if (it != entries_.end()) eraseEntry(it);
+}
+
+void UpstreamSessionCache::eraseEntry(Entries::iterator it) {
   freeAll(it->second.sessions);
   ages_.erase(it->second.age);
   entries_.erase(it);

@@ -62,12 +62,15 @@ class UpstreamSessionCache {
     std::vector<SSL_SESSION*> sessions;  // oldest first
     std::list<std::string>::iterator age;
   };
+  using Entries = std::unordered_map<std::string, Entry>;
   void freeAll(std::vector<SSL_SESSION*>& sessions);
+  void dropOldest(std::vector<SSL_SESSION*>& sessions);  // frees the front one
+  void eraseEntry(Entries::iterator it);
 
   std::size_t capacity_;
   std::size_t session_budget_;
-  std::size_t sessions_ = 0;
-  std::unordered_map<std::string, Entry> entries_;
+  std::size_t sessions_ = 0;  // in all entries together
+  Entries entries_;
   std::list<std::string> ages_;  // front: newest
 };
 

@@ -396,9 +396,8 @@ void HttpParser::messageComplete() {
   if (tunnel_after_) state_ = State::kTunnel;
   // Between messages the parser holds nothing: a kept-alive connection may idle for long, and
   // thousands of them would each keep the last message's header and body copies.
-  bool request = msg_.request;
   msg_ = HttpMessage{};
-  msg_.request = request;
+  msg_.request = kind_ == Kind::kRequest;
   header_lines_ = {};
   line_ = std::string();
 }

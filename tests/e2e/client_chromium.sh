@@ -22,12 +22,8 @@ e2e_log "NSS database $home/.pki/nssdb trusts: $(certutil -d "sql:$home/.pki/nss
 # Chromium abandons a page load with net::ERR_NETWORK_CHANGED when the kernel reports an address
 # change meanwhile; the fresh namespace's IPv6 link-local addresses finish duplicate address
 # detection about a second after the links come up, so wait for that first.
-for _ in $(seq 1 100); do
-  [ -z "$(in_cli ip -6 addr show tentative)" ] && break
-  sleep 0.1
-done
-[ -z "$(in_cli ip -6 addr show tentative)" ] ||
-  e2e_fail "IPv6 addresses in $E2E_NS_CLI still tentative after 10 s"
+no_tentative_addresses() { [ -z "$(in_cli ip -6 addr show tentative)" ]; }
+e2e_wait_for "IPv6 duplicate address detection in $E2E_NS_CLI" 10 no_tentative_addresses
 
 e2e_check "Chromium renders https://good.test/page.html through the proxy"
 dom=$(in_cli env HOME="$home" timeout 90 chromium --headless=new --no-sandbox --disable-gpu \
