@@ -43,7 +43,8 @@ void printLcores(const Json& lcores) {
       const Json& i = l.at("inspection");
       std::cout << "  Filters: " << (i.at("fallback").get<bool>() ? "IN FALLBACK" : "inspecting")
                 << "; flows inspected " << i.at("flows_inspected").dump() << ", skipped "
-                << i.at("flows_skipped").dump() << ", blocked " << i.at("flows_blocked").dump()
+                << i.at("flows_skipped").dump() << ", decided at open "
+                << i.at("flows_decided").dump() << ", blocked " << i.at("flows_blocked").dump()
                 << "; drops: blocked " << i.at("blocked_drops").dump() << ", rate-limit "
                 << i.at("rate_limit_drops").dump() << ", beyond-window "
                 << i.at("beyond_window_drops").dump() << ", fallback "

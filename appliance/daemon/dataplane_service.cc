@@ -32,14 +32,21 @@ Json pathJson(const dpdk::PathCounters& p) {
 }
 
 Json inspectionJson(const dpdk::InspectionCounters& c) {
-  return Json{
-      {"flows_inspected", c.flows_inspected},   {"flows_skipped", c.flows_skipped},
-      {"flows_blocked", c.flows_blocked},       {"payload_bytes", c.payload_bytes},
-      {"blocked_drops", c.blocked_drops},       {"rate_limit_drops", c.rate_limit_drops},
-      {"out_of_order", c.out_of_order},         {"beyond_window_drops", c.beyond_window_drops},
-      {"resets_sent", c.resets_sent},           {"fallback", c.fallback_active != 0},
-      {"fallback_entries", c.fallback_entries}, {"fallback_forwarded", c.fallback_forwarded},
-      {"fallback_drops", c.fallback_drops},     {"filter_cycles", c.filter_cycles}};
+  return Json{{"flows_inspected", c.flows_inspected},
+              {"flows_skipped", c.flows_skipped},
+              {"flows_decided", c.flows_decided},
+              {"flows_blocked", c.flows_blocked},
+              {"payload_bytes", c.payload_bytes},
+              {"blocked_drops", c.blocked_drops},
+              {"rate_limit_drops", c.rate_limit_drops},
+              {"out_of_order", c.out_of_order},
+              {"beyond_window_drops", c.beyond_window_drops},
+              {"resets_sent", c.resets_sent},
+              {"fallback", c.fallback_active != 0},
+              {"fallback_entries", c.fallback_entries},
+              {"fallback_forwarded", c.fallback_forwarded},
+              {"fallback_drops", c.fallback_drops},
+              {"filter_cycles", c.filter_cycles}};
 }
 
 // The SSL tuples of `config` as the dataplane steers them (the same the TPROXY rules take).
@@ -218,6 +225,7 @@ telemetry::DataplaneMetrics DataplaneService::metrics() const {
       lm.filters = true;
       lm.flows_inspected = c.flows_inspected;
       lm.flows_skipped = c.flows_skipped;
+      lm.flows_decided = c.flows_decided;
       lm.flows_blocked = c.flows_blocked;
       lm.blocked_drops = c.blocked_drops;
       lm.rate_limit_drops = c.rate_limit_drops;

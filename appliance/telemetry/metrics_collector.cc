@@ -275,6 +275,7 @@ void MetricsCollector::collectDataplane(std::vector<prometheus::MetricFamily>& o
       if (!l.filters) continue;
       addSample(filter_flows, {lcore, "inspected"}, d(l.flows_inspected));
       addSample(filter_flows, {lcore, "skipped"}, d(l.flows_skipped));
+      addSample(filter_flows, {lcore, "decided"}, d(l.flows_decided));
       addSample(filter_flows, {lcore, "blocked"}, d(l.flows_blocked));
       addSample(filter_drops, {lcore, "blocked"}, d(l.blocked_drops));
       addSample(filter_drops, {lcore, "rate_limit"}, d(l.rate_limit_drops));

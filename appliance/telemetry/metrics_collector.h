@@ -60,7 +60,7 @@ struct DataplaneMetrics {
     unsigned lcore = 0;
     uint64_t polls = 0, idle_polls = 0, flows = 0;
     bool filters = false;  // the filters run on this lcore (the fields below are set)
-    uint64_t flows_inspected = 0, flows_skipped = 0, flows_blocked = 0;
+    uint64_t flows_inspected = 0, flows_skipped = 0, flows_decided = 0, flows_blocked = 0;
     uint64_t blocked_drops = 0, rate_limit_drops = 0, beyond_window_drops = 0, fallback_drops = 0;
     uint64_t resets = 0, fallback_active = 0, fallback_entries = 0;
     bool exception_path = false;  // the lcore steers SSL-tuple flows (the fields below are set)

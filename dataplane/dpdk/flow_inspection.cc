@@ -49,19 +49,15 @@ void LcoreInspector::flowCreated(FlowEntry& e, const ParsedPacket& p) const {
       static_cast<uint8_t>(inspected ? FlowFilterState::kInspecting : FlowFilterState::kNone);
 }
 
-PacketAction LcoreInspector::onPacket(FlowEntry& e, const ParsedPacket& p, const uint8_t* frame,
-                                      std::size_t length, const std::string& segment,
-                                      const std::string& profile) {
-  switch (static_cast<FlowFilterState>(e.filter)) {
-    case FlowFilterState::kNone:
-    case FlowFilterState::kSkip:
-      return PacketAction::kForward;
-    case FlowFilterState::kBlocked:
-      bump(stats_.blocked_drops);
-      return PacketAction::kDrop;
-    case FlowFilterState::kInspecting:
-      break;
+PacketAction LcoreInspector::lookAt(FlowEntry& e, const ParsedPacket& p, const uint8_t* frame,
+                                    std::size_t length, const std::string& segment,
+                                    const std::string& profile) {
+  if (e.filter == static_cast<uint8_t>(FlowFilterState::kBlocked)) {
+    bump(stats_.blocked_drops);
+    return PacketAction::kDrop;
   }
+  // kInspecting, or kDecided at a new connection (onPacket).
+  e.filter = static_cast<uint8_t>(FlowFilterState::kInspecting);
   if (fallback_) {
     // Fail-closed drops the whole segment before this (lcore loop); fail-open lets the flow
     // go uninspected from here on: its streams would have a hole.
@@ -91,31 +87,37 @@ PacketAction LcoreInspector::inspect(FlowEntry& e, const ParsedPacket& p, const 
   // A new connection on the same 4-tuple (a SYN after the last one's session) starts afresh.
   if (e.inspection && syn && !ack) e.inspection.reset();
   if (!e.inspection) {
-    std::unique_ptr<FlowInspection, FlowInspectionDeleter> fi(new FlowInspection());
     // The initiator is the SYN's sender; a flow picked up at its SYN-ACK or later is taken
     // from the first packet seen (its sender is the client, unless it is the SYN-ACK).
     bool client_is_src = !(syn && ack);
     bool src_is_lo = !p.reversed;
-    fi->client_is_lo = client_is_src == src_is_lo;
+    bool client_is_lo = client_is_src == src_is_lo;
     filter::FlowInfo info;
     info.profile = profile;
     info.proxy = segment;
     uint32_t lo = static_cast<uint32_t>(e.key.lo[1]);
     uint32_t hi = static_cast<uint32_t>(e.key.hi[1]);
-    info.tuple.client_ip = fi->client_is_lo ? lo : hi;
-    info.tuple.client_port = fi->client_is_lo ? e.key.lo_port : e.key.hi_port;
-    info.tuple.server_ip = fi->client_is_lo ? hi : lo;
-    info.tuple.server_port = fi->client_is_lo ? e.key.hi_port : e.key.lo_port;
-    fi->session = options_.engine->open(info);
+    info.tuple.client_ip = client_is_lo ? lo : hi;
+    info.tuple.client_port = client_is_lo ? e.key.lo_port : e.key.hi_port;
+    info.tuple.server_ip = client_is_lo ? hi : lo;
+    info.tuple.server_port = client_is_lo ? e.key.hi_port : e.key.lo_port;
+    std::unique_ptr<filter::SessionFilter> session = options_.engine->open(info);
     bump(stats_.flows_inspected);
-    const filter::SessionFilter& s = *fi->session;
+    const filter::SessionFilter& s = *session;
     if (s.verdict().action == filter::FilterAction::kBlock) return blocked(e, s.verdict().reset);
     if (s.bypassed() || s.trusted()) {
       e.filter = static_cast<uint8_t>(FlowFilterState::kSkip);
       bump(stats_.flows_skipped);
       return PacketAction::kForward;
     }
-    e.inspection = std::move(fi);
+    if (!s.wantsCleartext()) {
+      e.filter = static_cast<uint8_t>(FlowFilterState::kDecided);
+      bump(stats_.flows_decided);
+      return PacketAction::kForward;
+    }
+    e.inspection.reset(new FlowInspection());
+    e.inspection->session = std::move(session);
+    e.inspection->client_is_lo = client_is_lo;
   }
   FlowInspection& fi = *e.inspection;
   bool to_server = fromClient(fi, p);
@@ -232,6 +234,7 @@ InspectionCounters LcoreInspector::counters() const {
   InspectionCounters c;
   c.flows_inspected = get(s.flows_inspected);
   c.flows_skipped = get(s.flows_skipped);
+  c.flows_decided = get(s.flows_decided);
   c.flows_blocked = get(s.flows_blocked);
   c.payload_bytes = get(s.payload_bytes);
   c.blocked_drops = get(s.blocked_drops);

@@ -11,6 +11,9 @@
 //   - inspection bypass and trust: the flow is marked and its state freed; later packets are
 //     bridged without a look (a signature pass rule stops signature matching inside the
 //     pipeline, which still follows HTTP for URL reputation);
+//   - decided at open: nothing in the pipeline looks at payload (SessionFilter::wantsCleartext):
+//     the session is freed and later packets are bridged with a look at their TCP flags only,
+//     until a SYN opens a session again;
 //   - rate limit: a packet whose new bytes go over the filter's rate is dropped (TCP slows
 //     down; its retransmission, bytes already charged and inspected, passes);
 //   - quarantine redirect: nothing here can answer with the redirect; the request is dropped
@@ -82,11 +85,14 @@ enum class FlowFilterState : uint8_t {
   kInspecting,  // FlowEntry::inspection is set
   kSkip,        // bypass, trust, or uninspected since a fail-open fallback
   kBlocked,     // every packet dropped
+  kDecided,     // the pipeline needs none of the payload (SessionFilter::wantsCleartext):
+                // forwarded without a look until a new connection (a SYN) opens a session again
 };
 
 struct InspectionCounters {
   uint64_t flows_inspected = 0;  // flows opened in the pipeline
   uint64_t flows_skipped = 0;    // bypass or trust: bridged without matching
+  uint64_t flows_decided = 0;    // decided at open: nothing in the pipeline needs the payload
   uint64_t flows_blocked = 0;
   uint64_t payload_bytes = 0;     // in-order bytes handed to the filters
   uint64_t blocked_drops = 0;     // packets dropped because their flow is blocked
@@ -114,8 +120,26 @@ class LcoreInspector {
   // The decision for one packet of flow `e` (of segment `segment`, whose profile is `profile`;
   // the segment name is the events' "proxy" field); `frame` is the whole frame. When it
   // returns kDropAndReset, `segment()` holds the dropped segment for buildTcpReset.
+  // Inline for the flows the filters no longer look at, which are most packets.
   PacketAction onPacket(FlowEntry& e, const ParsedPacket& p, const uint8_t* frame,
-                        std::size_t length, const std::string& segment, const std::string& profile);
+                        std::size_t length, const std::string& segment,
+                        const std::string& profile) {
+    switch (static_cast<FlowFilterState>(e.filter)) {
+      case FlowFilterState::kNone:
+      case FlowFilterState::kSkip:
+        return PacketAction::kForward;
+      case FlowFilterState::kDecided:
+        // Only a new connection on the 4-tuple (a bare SYN) is looked at: it opens a session
+        // in the pipeline of the moment.
+        if ((tcpFlags(frame, length, p.l3_offset) & (kTcpSyn | kTcpAck)) != kTcpSyn)
+          return PacketAction::kForward;
+        break;
+      case FlowFilterState::kBlocked:
+      case FlowFilterState::kInspecting:
+        break;
+    }
+    return lookAt(e, p, frame, length, segment, profile);
+  }
   // Once per polling round: the budget period and the fallback's hold time.
   void tick(uint64_t now);
 
@@ -127,6 +151,8 @@ class LcoreInspector {
   InspectionCounters counters() const;  // any thread
 
  private:
+  PacketAction lookAt(FlowEntry& e, const ParsedPacket& p, const uint8_t* frame, std::size_t length,
+                      const std::string& segment, const std::string& profile);
   PacketAction inspect(FlowEntry& e, const ParsedPacket& p, const uint8_t* frame,
                        const std::string& segment, const std::string& profile);
   PacketAction blocked(FlowEntry& e, bool reset);
@@ -150,10 +176,10 @@ class LcoreInspector {
   bool fallback_ = false;
   TcpSegment seg_;
   struct Stats {
-    Counter flows_inspected{0}, flows_skipped{0}, flows_blocked{0}, payload_bytes{0},
-        blocked_drops{0}, rate_limit_drops{0}, out_of_order{0}, beyond_window_drops{0},
-        resets_sent{0}, fallback_active{0}, fallback_entries{0}, fallback_forwarded{0},
-        fallback_drops{0}, filter_cycles{0};
+    Counter flows_inspected{0}, flows_skipped{0}, flows_decided{0}, flows_blocked{0},
+        payload_bytes{0}, blocked_drops{0}, rate_limit_drops{0}, out_of_order{0},
+        beyond_window_drops{0}, resets_sent{0}, fallback_active{0}, fallback_entries{0},
+        fallback_forwarded{0}, fallback_drops{0}, filter_cycles{0};
   } stats_;
 };
 

@@ -55,6 +55,14 @@ inline uint16_t fold(uint32_t sum) {
 
 }  // namespace tcp_detail
 
+// The TCP flags of the IPv4 TCP frame at `l3_offset`, 0 when the frame is too short to hold
+// them; a quick look for the per-packet path (parseTcpSegment validates the whole header).
+inline uint8_t tcpFlags(const uint8_t* frame, std::size_t length, uint16_t l3_offset) {
+  if (length < std::size_t{l3_offset} + 20) return 0;
+  std::size_t flags_at = l3_offset + std::size_t{frame[l3_offset] & 0x0fu} * 4 + 13;
+  return flags_at < length ? frame[flags_at] : 0;
+}
+
 // False when the frame at `l3_offset` is not a complete, unfragmented IPv4 TCP header (the
 // caller then forwards it uninspected).
 inline bool parseTcpSegment(const uint8_t* frame, std::size_t length, uint16_t l3_offset,

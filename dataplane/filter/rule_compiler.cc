@@ -330,6 +330,7 @@ Result<std::shared_ptr<const CompiledRuleSet>> CompiledRuleSet::compile(
     set->has_unit_[static_cast<size_t>(r.unit)] = true;
     set->has_trace_rules_ = set->has_trace_rules_ || r.trace;
     for (const PayloadMatch& m : r.matches) {
+      set->uses_buffer_[static_cast<size_t>(m.buffer)] = true;
       if (m.buffer == BufferKind::kStream && !m.is_pcre) {
         set->longest_stream_content_ =
             std::max(set->longest_stream_content_, m.content.pattern.size());

@@ -54,6 +54,9 @@ class CompiledRuleSet {
   size_t failed() const { return rules_.failed(); }
 
   bool hasUnit(InspectionUnit unit) const { return has_unit_[static_cast<size_t>(unit)]; }
+  // Whether some rule's content or pcre inspects `buffer` (the HTTP parsers keep a body window
+  // only for a body some rule looks at).
+  bool usesBuffer(BufferKind buffer) const { return uses_buffer_[static_cast<size_t>(buffer)]; }
   bool hasTraceRules() const { return has_trace_rules_; }
   // Longest content of a stream rule: chunk boundaries are re-scanned by at least this - 1.
   size_t longestStreamContent() const { return longest_stream_content_; }
@@ -83,6 +86,7 @@ class CompiledRuleSet {
   std::unique_ptr<Databases> dbs_;
   std::unique_ptr<std::atomic<uint64_t>[]> hits_;
   bool has_unit_[3] = {false, false, false};
+  bool uses_buffer_[kBufferKindCount] = {};
   bool has_trace_rules_ = false;
   size_t longest_stream_content_ = 0;
   uint64_t generation_ = 0;

@@ -113,6 +113,11 @@ void SessionFilter::openStages() {
     matcher_->matchTlsSni(traits_, flow_.sni, matched_);
     applySignatures(true, nullptr);
   }
+  const ReputationDb& rep = pipeline_->reputation();
+  wants_cleartext_ = limiter_ || quarantine_redirect_ || rules->hasUnit(InspectionUnit::kStream) ||
+                     rules->hasUnit(InspectionUnit::kHttp) || rules->hasTraceRules() ||
+                     rep.entries(ReputationKind::kUrl) != 0 ||
+                     (!flow_.decrypted && rep.entries(ReputationKind::kDns) != 0);
 }
 
 void SessionFilter::applyTrafficManagement() {
@@ -166,7 +171,7 @@ void SessionFilter::checkIpAndDns() {
 }
 
 const SessionVerdict& SessionFilter::inspect(bool to_server, std::span<const uint8_t> data) {
-  if (mode_ != Mode::kInspect) return verdict_;
+  if (mode_ != Mode::kInspect || !wants_cleartext_) return verdict_;
   verdict_.throttle = std::chrono::nanoseconds(0);
   if (data.empty()) return verdict_;
   recordTrace(to_server, data);
@@ -186,8 +191,14 @@ void SessionFilter::inspectHttp(bool to_server, std::span<const uint8_t> data) {
     http_detected_ = true;
     traits_.http = flow_.http || (to_server && looksLikeHttpRequest(data));
     if (traits_.http) {
-      const HttpLimits& limits = pipeline_->settings().limits.http;
+      // A body window is kept only for a body some rule inspects.
+      const CompiledRuleSet& rules = matcher_->rules();
+      HttpLimits limits = pipeline_->settings().limits.http;
+      if (!rules.usesBuffer(BufferKind::kHttpRequestBody)) limits.max_body_bytes = 0;
       http_[0] = std::make_unique<HttpSide>(*this, true, limits);
+      limits.max_body_bytes = rules.usesBuffer(BufferKind::kHttpResponseBody)
+                                  ? pipeline_->settings().limits.http.max_body_bytes
+                                  : 0;
       http_[1] = std::make_unique<HttpSide>(*this, false, limits);
     }
   }

@@ -50,6 +50,11 @@ class SessionFilter {
 
   bool bypassed() const { return mode_ == Mode::kBypassed; }
   bool trusted() const { return mode_ == Mode::kTrusted; }
+  // Whether anything of this snapshot looks at the session's cleartext: a signature rule, a URL
+  // or (before decryption) DNS reputation entry, a quarantine redirect or a rate limit. When
+  // nothing does, the verdict made at open is final and inspect() returns it at once: callers
+  // may stop handing over the payload (the dpdk lcores then skip reassembly too).
+  bool wantsCleartext() const { return wants_cleartext_; }
   const SessionVerdict& verdict() const { return verdict_; }
   const FlowInfo& flow() const { return flow_; }
 
@@ -87,6 +92,7 @@ class SessionFilter {
   std::shared_ptr<RateLimiter> limiter_;
   bool signatures_off_ = false;       // a pass rule matched
   bool quarantine_redirect_ = false;  // redirect the first cleartext HTTP request
+  bool wants_cleartext_ = false;      // see wantsCleartext()
   std::optional<SignatureMatcher> matcher_;
   std::vector<uint32_t> matched_;
   std::vector<uint32_t> fired_;        // rules already acted on in this session (one event each)

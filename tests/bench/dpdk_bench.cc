@@ -287,9 +287,11 @@ int runFilters(int rules, const Options& o, const std::string& dir, unsigned lco
   std::string what = rules < 0 ? std::string("no filters") : std::to_string(rules) + " rules";
   std::printf(
       "vtps segment with filters: %s packets=%.0f on-cpu=%.2fs cycles/packet=%.2f Mpps=%.2f "
-      "flows_inspected=%llu fallback=%llu\n",
+      "flows_inspected=%llu flows_decided=%llu payload_bytes=%llu fallback=%llu\n",
       what.c_str(), packets, cpu_s, cpu_s * hz / packets, packets / cpu_s / 1e6,
       static_cast<unsigned long long>(end.lcores[0].inspection.flows_inspected),
+      static_cast<unsigned long long>(end.lcores[0].inspection.flows_decided),
+      static_cast<unsigned long long>(end.lcores[0].inspection.payload_bytes),
       static_cast<unsigned long long>(end.lcores[0].inspection.fallback_entries));
   return 0;
 }

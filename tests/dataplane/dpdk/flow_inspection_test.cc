@@ -161,6 +161,40 @@ TEST_F(FlowInspectionTest, TrustedFlowsAndFlowsOutsideTheProfileAreNotInspected)
   EXPECT_EQ(c.flows_skipped, 1u);
 }
 
+TEST_F(FlowInspectionTest, FlowsNothingLooksIntoAreDecidedAtOpenUntilTheNextConnection) {
+  // No rules, lists or filters: the session is opened and decided, its payload never looked at.
+  auto engine = filter::FilterEngine::create(filter::FilterSettings{}, &sink_);
+  ASSERT_TRUE(engine.ok()) << engine.message();
+  engine_ = *engine;
+  auto li = inspector();
+  EXPECT_EQ(send(*li, fromClient(1000, kTcpSyn)), PacketAction::kForward);
+  uint64_t opening_cycles = li->counters().filter_cycles;
+  EXPECT_EQ(send(*li, fromClient(1001, kTcpAck, "GET /attack HTTP/1.1\r\n\r\n")),
+            PacketAction::kForward);
+  EXPECT_EQ(send(*li, fromServer(5000, kTcpAck, "HTTP/1.1 200 OK\r\n\r\n")),
+            PacketAction::kForward);
+  InspectionCounters c = li->counters();
+  EXPECT_EQ(c.flows_inspected, 1u);
+  EXPECT_EQ(c.flows_decided, 1u);
+  EXPECT_EQ(c.flows_skipped, 0u);
+  EXPECT_EQ(c.payload_bytes, 0u);
+  EXPECT_EQ(c.filter_cycles, opening_cycles);  // later packets are not timed: not looked at
+  // A rule set loaded now applies to the next connection on the same 4-tuple, not to this one.
+  filter::FilterSettings s;
+  s.signatures.rules = dir_.write(
+      "b.rules", "reject http any any -> any any (http.uri; content:\"/attack\"; sid:1;)\n");
+  ASSERT_TRUE(engine_->reload(s).ok());
+  EXPECT_EQ(send(*li, fromClient(1030, kTcpAck, "GET /attack HTTP/1.1\r\n\r\n")),
+            PacketAction::kForward);
+  EXPECT_EQ(send(*li, fromClient(7000, kTcpSyn)), PacketAction::kForward);
+  EXPECT_EQ(send(*li, fromClient(7001, kTcpAck, "GET /attack HTTP/1.1\r\n\r\n")),
+            PacketAction::kDropAndReset);
+  c = li->counters();
+  EXPECT_EQ(c.flows_inspected, 2u);
+  EXPECT_EQ(c.flows_decided, 1u);
+  EXPECT_EQ(c.flows_blocked, 1u);
+}
+
 TEST_F(FlowInspectionTest, RateLimitDropsPacketsOverTheRate) {
   filter::FilterSettings s;
   s.traffic_management.push_back(filter::TrafficFilterSpec{

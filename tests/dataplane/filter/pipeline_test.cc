@@ -361,6 +361,66 @@ TEST_F(PipelineTest, CountsHttpParseErrorsAndKeepsStreamRules) {
   EXPECT_EQ(counter(FilterCounters::kHttpParseErrors), 1u);
 }
 
+TEST_F(PipelineTest, WantsCleartextOnlyWhenSomethingLooksAtIt) {
+  // Nothing in the snapshot looks at the payload: the verdict made at open is final and
+  // inspect() does not parse (garbage counts no HTTP parse error).
+  settings_.signatures.rules.clear();
+  auto s = open(flow(false));
+  EXPECT_FALSE(s->wantsCleartext());
+  EXPECT_EQ(request(*s, "GARBAGE\r\n\r\nATTACK-STRING").action, FilterAction::kPass);
+  EXPECT_EQ(counter(FilterCounters::kHttpParseErrors), 0u);
+  EXPECT_EQ(counter(FilterCounters::kSessions), 1u);
+
+  auto wants = [&](bool decrypted) {
+    pipeline_ = build();
+    return open(flow(decrypted))->wantsCleartext();
+  };
+  // An IP list is judged at open; a DNS list needs the Host of cleartext HTTP, not of a
+  // decrypted session (SNI only); a URL list needs the request either way.
+  settings_.reputation.ip_list = dir_.write("ip.txt", "10.10.9.9 99\n");
+  EXPECT_FALSE(wants(false));
+  settings_.reputation.dns_list = dir_.write("dns.txt", "bad.example 99\n");
+  EXPECT_TRUE(wants(false));
+  EXPECT_FALSE(wants(true));
+  settings_.reputation.url_list = dir_.write("url.txt", "bad.example/x 99\n");
+  EXPECT_TRUE(wants(true));
+  settings_.reputation = {};
+  settings_.traffic_management.push_back(
+      {{"slow", "any", "any", "any", "any"}, TrafficAction::kRateLimit, 8});
+  EXPECT_TRUE(wants(true));
+  settings_.traffic_management.clear();
+  settings_.signatures.rules =
+      dir_.write("sni.rules", "alert tls any any -> any any (tls.sni; content:\"bad\"; sid:9;)\n");
+  EXPECT_FALSE(wants(true));  // an SNI rule is matched at open
+  settings_.signatures.rules =
+      dir_.write("stream.rules", "alert tcp any any -> any any (content:\"bad\"; sid:9;)\n");
+  EXPECT_TRUE(wants(true));
+  settings_.signatures.rules = dir_.write(
+      "http.rules", "alert http any any -> any any (http.method; content:\"PUT\"; sid:9;)\n");
+  EXPECT_TRUE(wants(true));
+}
+
+TEST_F(PipelineTest, BodyRulesSeeTheBodyWhileOtherBodiesAreNotKept) {
+  // A response-body rule and no request-body rule: request bodies are not kept, a URI rule
+  // still matches after a long request body, and the response body is inspected. (kRules has
+  // the opposite: RejectAsksForResetAndBodyRulesSeeTheBody.)
+  settings_.signatures.rules =
+      dir_.write("body.rules",
+                 "drop http any any -> any any (http.uri; content:\"/after\"; sid:1;)\n"
+                 "alert http any any -> any any (http.response_body; content:\"LEAK\"; sid:2;)\n");
+  auto s = open(flow(true));
+  std::string body(100000, 'a');
+  EXPECT_EQ(request(*s, "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " +
+                            std::to_string(body.size()) + "\r\n\r\n" + body)
+                .action,
+            FilterAction::kPass);
+  EXPECT_EQ(s->inspect(false, bytes("HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nxxLEAKxx")).action,
+            FilterAction::kPass);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].sid, 2u);
+  EXPECT_EQ(request(*s, "GET /after HTTP/1.1\r\nHost: a\r\n\r\n").action, FilterAction::kBlock);
+}
+
 TEST_F(PipelineTest, RefusesBadSettingsWithExactMessages) {
   auto expectError = [&](FilterSettings s, const std::string& message) {
     auto p = Pipeline::create(s);

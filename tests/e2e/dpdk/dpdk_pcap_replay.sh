@@ -132,7 +132,7 @@ jq -e '.flows_inspected == 6 and .flows_blocked == 4 and .blocked_drops == 11 an
   fail "inspection counters: $insp"
 ok "show dataplane: 6 flows inspected, 4 blocked, 11 packets dropped, 2 resets, 1 out of order"
 text=$(ctl show dataplane)
-grep -q 'Filters: inspecting; flows inspected 6, skipped 0, blocked 4' <<<"$text" ||
+grep -q 'Filters: inspecting; flows inspected 6, skipped 0, decided at open 0, blocked 4' <<<"$text" ||
   fail "show dataplane text: $text"
 
 # The output pcaps are complete once the ports are closed: stop vtpsd.
