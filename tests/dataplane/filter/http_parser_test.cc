@@ -163,6 +163,26 @@ TEST(HttpParserTest, BoundsTheBodyWindowAndReportsItOnce) {
   EXPECT_EQ(seen[2].message.uri, "/next");  // the rest of the body was skipped, not parsed
 }
 
+TEST(HttpParserTest, AWindowOfZeroKeepsNoBodyAndStillFollowsTheMessages) {
+  // What a session's parser gets for a body no rule inspects (docs/filters.md).
+  HttpLimits limits;
+  limits.max_body_bytes = 0;
+  auto seen = parseBothWays(HttpParser::Kind::kRequest,
+                            "POST /a HTTP/1.1\r\nContent-Length: 6\r\n\r\nabcdef"
+                            "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "3\r\nxyz\r\n0\r\n\r\nGET /c HTTP/1.1\r\n\r\n",
+                            {}, limits);
+  ASSERT_EQ(seen.size(), 6u);
+  for (size_t i : {1u, 3u, 5u}) {
+    EXPECT_EQ(seen[i].event, "body");
+    EXPECT_TRUE(seen[i].message.body.empty());
+  }
+  EXPECT_TRUE(seen[1].message.body_truncated);
+  EXPECT_EQ(seen[2].message.uri, "/b");
+  EXPECT_EQ(seen[4].message.uri, "/c");
+  EXPECT_FALSE(seen[5].message.body_truncated);  // no body at all
+}
+
 TEST(HttpParserTest, StopsOnInvalidInputWithAReason) {
   HttpLimits small;
   small.max_header_bytes = 1024;
