@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# What a TLS 1.3 handshake costs each side in Debian's OpenSSL 3.0 and in Debian's BoringSSL
+# (android-libboringssl-dev, installed by `ci/setup --bench`), from one source
+# (tests/bench/tls_library_bench.cc), in alternating rounds on one CPU: the per-connection floor
+# of any proxy built on the library (docs/performance.md, issue 3).
+#   tests/bench/run_tls_library_bench.sh [HANDSHAKES per round, default 3000] [ROUNDS, default 3]
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+n="${1:-3000}"
+rounds="${2:-3}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+src="$repo/tests/bench/tls_library_bench.cc"
+cpu=$(($(nproc) - 1))
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj /CN=bench.test -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+libs=(openssl)
+g++ -std=c++20 -O2 "$src" -o "$work/openssl" -lssl -lcrypto
+boring=/usr/lib/x86_64-linux-gnu/android
+if [ -f /usr/include/android/openssl/is_boringssl.h ] && [ -f "$boring/libssl.so" ]; then
+  g++ -std=c++20 -O2 -I/usr/include/android "$src" -o "$work/boringssl" \
+    -L"$boring" -Wl,-rpath,"$boring" -lssl -lcrypto
+  libs+=(boringssl)
+else
+  echo "BoringSSL not installed (sudo ./ci/setup --bench): OpenSSL only" >&2
+fi
+
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), pinned to cpu $cpu"
+for ((r = 1; r <= rounds; r++)); do
+  for lib in "${libs[@]}"; do
+    taskset -c "$cpu" "$work/$lib" "$work/cert.pem" "$work/key.pem" "$n" | tee -a "$work/out"
+  done
+done
+# Medians per library and side, and BoringSSL's cost as a share of OpenSSL's.
+awk '
+  { lib = ($1 == "BoringSSL:") ? "boringssl" : "openssl"
+    for (i = 1; i <= NF; i++) {
+      if ($i == "server") s[lib] = s[lib] " " $(i + 1)
+      if ($i == "client") c[lib] = c[lib] " " $(i + 1)
+    } }
+  function median(list,   a, n, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  END {
+    for (lib in s) printf "median %s: server %.1f us, client %.1f us per handshake\n", lib, median(s[lib]), median(c[lib])
+    if ("boringssl" in s)
+      printf "BoringSSL / OpenSSL CPU per handshake: server %.2f, client %.2f\n",
+        median(s["boringssl"]) / median(s["openssl"]), median(c["boringssl"]) / median(c["openssl"])
+  }' "$work/out"

@@ -1,0 +1,116 @@
+// What one TLS 1.3 handshake costs each side in a TLS library, without sockets: a server and a
+// client SSL joined by a memory BIO pair, an ECDSA P-256 server certificate, the libraries'
+// default groups (X25519 first), TLS_AES_128_GCM_SHA256, no resumption (the client keeps no
+// session), the server's session tickets read by the client as a proxy's client would. CPU time of
+// the thread (CLOCK_THREAD_CPUTIME_ID) spent inside each side's calls, freeing the SSL included.
+//
+// Built by tests/bench/run_tls_library_bench.sh once per library (OpenSSL 3.0, and BoringSSL from
+// Debian's android-libboringssl-dev when installed), from this one source: only the common
+// libssl API is used. Not part of the CMake build, which links OpenSSL only.
+//   tls_library_bench CERT KEY HANDSHAKES
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <time.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace {
+
+double threadSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+struct Costs {
+  double server = 0;
+  double client = 0;
+  const char* cipher = "";  // the suite the first handshake agreed on
+};
+
+// One handshake and the first record after it; false when it did not complete.
+bool handshake(SSL_CTX* sctx, SSL_CTX* cctx, Costs& costs) {
+  SSL* s = SSL_new(sctx);
+  SSL* c = SSL_new(cctx);
+  BIO* bs = nullptr;
+  BIO* bc = nullptr;
+  if (s == nullptr || c == nullptr || BIO_new_bio_pair(&bs, 0, &bc, 0) != 1) return false;
+  SSL_set_bio(s, bs, bs);
+  SSL_set_bio(c, bc, bc);
+  SSL_set_accept_state(s);
+  SSL_set_connect_state(c);
+  SSL_set_tlsext_host_name(c, "bench.test");
+  bool server_done = false;
+  bool client_done = false;
+  for (int flight = 0; flight < 20 && !(server_done && client_done); ++flight) {
+    double t0 = threadSeconds();
+    if (!client_done) client_done = SSL_do_handshake(c) == 1;
+    double t1 = threadSeconds();
+    if (!server_done) server_done = SSL_do_handshake(s) == 1;
+    double t2 = threadSeconds();
+    costs.client += t1 - t0;
+    costs.server += t2 - t1;
+  }
+  bool ok = server_done && client_done;
+  if (ok && costs.cipher[0] == '\0') costs.cipher = SSL_get_cipher_name(s);
+  // The server's first record; the client reads it, and the session tickets before it.
+  char byte = 'x';
+  double t0 = threadSeconds();
+  ok = ok && SSL_write(s, &byte, 1) == 1;
+  double t1 = threadSeconds();
+  ok = ok && SSL_read(c, &byte, 1) == 1;
+  double t2 = threadSeconds();
+  SSL_free(s);
+  double t3 = threadSeconds();
+  SSL_free(c);
+  double t4 = threadSeconds();
+  costs.server += (t1 - t0) + (t3 - t2);
+  costs.client += (t2 - t1) + (t4 - t3);
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: tls_library_bench CERT KEY HANDSHAKES\n");
+    return 2;
+  }
+  int n = std::atoi(argv[3]);
+  SSL_CTX* sctx = SSL_CTX_new(TLS_method());
+  SSL_CTX* cctx = SSL_CTX_new(TLS_method());
+  if (sctx == nullptr || cctx == nullptr || n <= 0 ||
+      SSL_CTX_set_min_proto_version(sctx, TLS1_3_VERSION) != 1 ||
+      SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION) != 1 ||
+      SSL_CTX_use_certificate_chain_file(sctx, argv[1]) != 1 ||
+      SSL_CTX_use_PrivateKey_file(sctx, argv[2], SSL_FILETYPE_PEM) != 1) {
+    ERR_print_errors_fp(stderr);
+    return 1;
+  }
+  SSL_CTX_set_session_cache_mode(cctx, SSL_SESS_CACHE_OFF);
+#ifndef OPENSSL_IS_BORINGSSL
+  // BoringSSL's TLS 1.3 suites are fixed, and with AES hardware it picks AES-128-GCM-SHA256;
+  // OpenSSL would pick AES-256-GCM-SHA384. The same suite on both sides of the comparison.
+  if (SSL_CTX_set_ciphersuites(sctx, "TLS_AES_128_GCM_SHA256") != 1) {
+    ERR_print_errors_fp(stderr);
+    return 1;
+  }
+#endif
+  Costs costs;
+  for (int i = 0; i < n; ++i) {
+    if (!handshake(sctx, cctx, costs)) {
+      std::fprintf(stderr, "tls_library_bench: handshake %d failed\n", i);
+      ERR_print_errors_fp(stderr);
+      return 1;
+    }
+  }
+  std::printf("%s: %d TLS 1.3 handshakes (%s), server %.1f us, client %.1f us of CPU each\n",
+              OpenSSL_version(OPENSSL_VERSION), n, costs.cipher, costs.server / n * 1e6,
+              costs.client / n * 1e6);
+  SSL_CTX_free(sctx);
+  SSL_CTX_free(cctx);
+  return 0;
+}
