@@ -32,6 +32,7 @@
 
 #include "dataplane/dpdk/flow_table.h"
 #include "dataplane/dpdk/packet_parser.h"
+#include "dataplane/dpdk/tcp_segment.h"
 
 namespace vtps::dpdk {
 
@@ -93,10 +94,7 @@ inline uint8_t plainTcpFlags(const uint8_t* frame, std::size_t length, const Par
   if (p.key.ip_version != 4 || p.key.protocol != 6 || p.tunnel != Tunnel::kNone ||
       (p.l3_offset != steer_detail::kEthernetHeader && !steer_detail::singleTagged(frame, p)))
     return 0;
-  const uint8_t* ip = frame + p.l3_offset;
-  std::size_t ihl = std::size_t{ip[0] & 0x0fu} * 4;
-  if (length < p.l3_offset + ihl + 14 || ip[9] != 6) return 0;
-  return ip[ihl + 13];
+  return frame[p.l3_offset + 9] == 6 ? tcpFlags(frame, length, p.l3_offset) : 0;
 }
 
 // Whether a new flow opened by `p` goes through the exception port: its first packet is a SYN

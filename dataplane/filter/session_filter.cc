@@ -192,14 +192,13 @@ void SessionFilter::inspectHttp(bool to_server, std::span<const uint8_t> data) {
     traits_.http = flow_.http || (to_server && looksLikeHttpRequest(data));
     if (traits_.http) {
       // A body window is kept only for a body some rule inspects.
-      const CompiledRuleSet& rules = matcher_->rules();
-      HttpLimits limits = pipeline_->settings().limits.http;
-      if (!rules.usesBuffer(BufferKind::kHttpRequestBody)) limits.max_body_bytes = 0;
-      http_[0] = std::make_unique<HttpSide>(*this, true, limits);
-      limits.max_body_bytes = rules.usesBuffer(BufferKind::kHttpResponseBody)
-                                  ? pipeline_->settings().limits.http.max_body_bytes
-                                  : 0;
-      http_[1] = std::make_unique<HttpSide>(*this, false, limits);
+      auto limitsFor = [&](BufferKind body) {
+        HttpLimits limits = pipeline_->settings().limits.http;
+        if (!matcher_->rules().usesBuffer(body)) limits.max_body_bytes = 0;
+        return limits;
+      };
+      http_[0] = std::make_unique<HttpSide>(*this, true, limitsFor(BufferKind::kHttpRequestBody));
+      http_[1] = std::make_unique<HttpSide>(*this, false, limitsFor(BufferKind::kHttpResponseBody));
     }
   }
   // Only cleartext HTTP can be redirected; anything else from the host is blocked.
