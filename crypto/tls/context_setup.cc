@@ -10,6 +10,9 @@
 namespace vtps::tls::detail {
 namespace {
 
+constexpr const char* kGroups =
+    "X25519:secp256r1:X448:secp521r1:secp384r1:ffdhe2048:ffdhe3072:ffdhe4096:ffdhe6144:ffdhe8192";
+
 struct CipherStrings {
   std::string tls12;  // SSL_CTX_set_cipher_list syntax, "A:B"
   std::string tls13;  // SSL_CTX_set_ciphersuites syntax, "A:B"
@@ -96,6 +99,12 @@ Result<ossl::SslCtxPtr> newContext(std::string_view what, const TlsOptions& opti
   uint64_t op = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION;
   if (!options.encrypt_then_mac) op |= SSL_OP_NO_ENCRYPT_THEN_MAC;
   SSL_CTX_set_options(ctx.get(), op);
+  // The key exchange groups, in preference order, are the appliance's rather than the library's:
+  // OpenSSL 3.0's default list, written out, so a build on a newer library (3.5 adds a hybrid
+  // post-quantum key share to every ClientHello by default) offers the same handshake.
+  if (SSL_CTX_set1_groups_list(ctx.get(), kGroups) != 1) {
+    return ossl::error(fmt::format("{}: SSL_CTX_set1_groups_list {}", what, kGroups));
+  }
   // Non-blocking proxy legs: a retried SSL_write may pass a moved buffer, partial writes report
   // progress, and idle connections give their record buffers back (memory per idle session).
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# What a TLS 1.3 handshake costs each side in Debian's OpenSSL 3.0 and in Debian's BoringSSL
-# (android-libboringssl-dev, installed by `ci/setup --bench`), from one source
-# (tests/bench/tls_library_bench.cc), in alternating rounds on one CPU: the per-connection floor
-# of any proxy built on the library (docs/performance.md, issue 3).
+# What a TLS 1.3 handshake costs each side in Debian's OpenSSL 3.0, in Debian's BoringSSL
+# (android-libboringssl-dev, installed by `ci/setup --bench`) and, when build_openssl_trixie.sh
+# has built it (OPENSSL_TRIXIE, default /var/cache/vtps-bench/openssl-trixie), in Debian 13's
+# OpenSSL 3.5, from one source (tests/bench/tls_library_bench.cc), in alternating rounds on one
+# CPU: the per-connection floor of any proxy built on the library (docs/performance.md, issue 3).
 #   tests/bench/run_tls_library_bench.sh [HANDSHAKES per round, default 3000] [ROUNDS, default 3]
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -26,15 +27,23 @@ else
   echo "BoringSSL not installed (sudo ./ci/setup --bench): OpenSSL only" >&2
 fi
 
+trixie=${OPENSSL_TRIXIE:-/var/cache/vtps-bench/openssl-trixie}
+if [ -f "$trixie/lib/libssl.so.3" ]; then
+  g++ -std=c++20 -O2 -I"$trixie/include" "$src" -o "$work/openssl-trixie" \
+    -L"$trixie/lib" -Wl,-rpath,"$trixie/lib" -lssl -lcrypto
+  libs+=(openssl-trixie)
+fi
+
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), pinned to cpu $cpu"
 for ((r = 1; r <= rounds; r++)); do
   for lib in "${libs[@]}"; do
     taskset -c "$cpu" "$work/$lib" "$work/cert.pem" "$work/key.pem" "$n" | tee -a "$work/out"
   done
 done
-# Medians per library and side, and BoringSSL's cost as a share of OpenSSL's.
+# Medians per library and side, and each library's cost as a share of OpenSSL 3.0's.
 awk '
-  { lib = ($1 == "BoringSSL:") ? "boringssl" : "openssl"
+  { lib = ($1 == "BoringSSL:") ? "BoringSSL" : $1 " " $2
+    if (lib ~ /^OpenSSL 3\.0/) base = lib
     for (i = 1; i <= NF; i++) {
       if ($i == "server") s[lib] = s[lib] " " $(i + 1)
       if ($i == "client") c[lib] = c[lib] " " $(i + 1)
@@ -46,7 +55,7 @@ awk '
   }
   END {
     for (lib in s) printf "median %s: server %.1f us, client %.1f us per handshake\n", lib, median(s[lib]), median(c[lib])
-    if ("boringssl" in s)
-      printf "BoringSSL / OpenSSL CPU per handshake: server %.2f, client %.2f\n",
-        median(s["boringssl"]) / median(s["openssl"]), median(c["boringssl"]) / median(c["openssl"])
+    for (lib in s) if (lib != base)
+      printf "%s / %s CPU per handshake: server %.2f, client %.2f\n", lib, base,
+        median(s[lib]) / median(s[base]), median(c[lib]) / median(c[base])
   }' "$work/out"

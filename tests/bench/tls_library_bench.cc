@@ -1,12 +1,14 @@
 // What one TLS 1.3 handshake costs each side in a TLS library, without sockets: a server and a
-// client SSL joined by a memory BIO pair, an ECDSA P-256 server certificate, the libraries'
-// default groups (X25519 first), TLS_AES_128_GCM_SHA256, no resumption (the client keeps no
+// client SSL joined by a memory BIO pair, an ECDSA P-256 server certificate, X25519 then P-256
+// (the key share is X25519 in every library, as vtps sets it; OpenSSL 3.5's default would add a
+// hybrid post-quantum share), TLS_AES_128_GCM_SHA256, no resumption (the client keeps no
 // session), the server's session tickets read by the client as a proxy's client would. CPU time of
 // the thread (CLOCK_THREAD_CPUTIME_ID) spent inside each side's calls, freeing the SSL included.
 //
-// Built by tests/bench/run_tls_library_bench.sh once per library (OpenSSL 3.0, and BoringSSL from
-// Debian's android-libboringssl-dev when installed), from this one source: only the common
-// libssl API is used. Not part of the CMake build, which links OpenSSL only.
+// Built by tests/bench/run_tls_library_bench.sh once per library (OpenSSL 3.0; BoringSSL from
+// Debian's android-libboringssl-dev when installed; Debian 13's OpenSSL 3.5 when
+// build_openssl_trixie.sh has built it), from this one source: only the common libssl API is used.
+// Not part of the CMake build, which links OpenSSL only.
 //   tls_library_bench CERT KEY HANDSHAKES
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -85,6 +87,8 @@ int main(int argc, char** argv) {
   if (sctx == nullptr || cctx == nullptr || n <= 0 ||
       SSL_CTX_set_min_proto_version(sctx, TLS1_3_VERSION) != 1 ||
       SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION) != 1 ||
+      SSL_CTX_set1_curves_list(sctx, "X25519:P-256") != 1 ||
+      SSL_CTX_set1_curves_list(cctx, "X25519:P-256") != 1 ||
       SSL_CTX_use_certificate_chain_file(sctx, argv[1]) != 1 ||
       SSL_CTX_use_PrivateKey_file(sctx, argv[2], SSL_FILETYPE_PEM) != 1) {
     ERR_print_errors_fp(stderr);

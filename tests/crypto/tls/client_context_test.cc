@@ -83,6 +83,36 @@ TEST_F(ClientContextTest, TrustedServerVerifies) {
   EXPECT_EQ(verdictName(out.verdict), "trusted");
 }
 
+// The groups are the appliance's own list (OpenSSL 3.0's default written out), whichever library
+// the build links: both legs offer them in this order and agree on X25519.
+TEST_F(ClientContextTest, BothLegsOfferTheAppliancesGroupsAndAgreeOnX25519) {
+  const auto leaf = leafFor("groups.example");
+  ClientContext client = upstream();
+  ServerContext server = origin(leaf);
+  auto cl = client.newSession({.sni = "groups.example"});
+  ASSERT_TRUE(cl.ok()) << cl.message();
+  auto sv = server.newSession();
+  ASSERT_TRUE(sv.ok());
+  const std::vector<int> expected = {
+      NID_X25519,    NID_X9_62_prime256v1, NID_X448,      NID_secp521r1, NID_secp384r1,
+      NID_ffdhe2048, NID_ffdhe3072,        NID_ffdhe4096, NID_ffdhe6144, NID_ffdhe8192};
+  auto r = testing::handshake(cl->get(), sv->get());
+  ASSERT_TRUE(r.ok()) << r.describe();
+  // What the client leg offered, as the server saw it, then the groups both sides share, in the
+  // server leg's order of preference.
+  std::vector<int> offered(static_cast<size_t>(SSL_get1_groups(sv->get(), nullptr)));
+  SSL_get1_groups(sv->get(), offered.data());
+  EXPECT_EQ(offered, expected);
+  std::vector<int> shared;
+  for (int i = 0, n = SSL_get_shared_group(sv->get(), -1); i < n; ++i) {
+    shared.push_back(SSL_get_shared_group(sv->get(), i));
+  }
+  EXPECT_EQ(shared, expected);
+  EXPECT_EQ(SSL_version(cl->get()), TLS1_3_VERSION);
+  EXPECT_EQ(SSL_get_negotiated_group(cl->get()), NID_X25519);
+  EXPECT_EQ(SSL_get_negotiated_group(sv->get()), NID_X25519);
+}
+
 TEST_F(ClientContextTest, SelfSignedServerIsUntrustedButTheHandshakeCompletes) {
   const auto leaf = testing::makeSelfSigned({.cn = "self.example", .dns_sans = {"self.example"}},
                                             KeyKind::kEcP256);
