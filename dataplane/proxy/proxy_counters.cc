@@ -39,7 +39,7 @@ constexpr CounterInfo kCounterInfo[] = {
     {Ctr::kNoPolicy, G::kSslInsp, "sessionsNoPolicy",
      "sessions that matched no SSL server or client policy, spliced"},
     {Ctr::kCleared, G::kSslInsp, "sessionsCleared",
-     "sessions closed by `debug np ssl-clear` or at shutdown"},
+     "SSL sessions closed by `debug np ssl-clear` or at shutdown"},
     {Ctr::kThresholdCrossings, G::kSslInsp, "thresholdCrossings",
      "times max-concurrent-connections was reached (one system log line each)"},
     {Ctr::kClientPolicySessions, G::kSslInsp, "clientPolicySessions",

@@ -239,7 +239,8 @@ class ProxyEngine {
     return 0;
   }
   virtual std::vector<LiveSession> liveSessions() const = 0;
-  // Closes every live session (`debug np ssl-clear`); returns how many.
+  // Closes every live SSL session (`debug np ssl-clear`); returns how many. Sessions of cleartext
+  // inspection tuples are not SSL sessions: they stay open, as they stay out of liveSessions().
   virtual size_t clearSessions() = 0;
   // The SSL client domain exclusions, for listing and editing from the control thread; null
   // until a config with SSL client policies has been applied.

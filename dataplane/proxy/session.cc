@@ -377,7 +377,7 @@ void Session::fail(Ctr counter, std::string reason) {
 
 void Session::abort(std::string_view reason) {
   if (closed()) return;
-  worker_.counters().add(Ctr::kCleared);
+  if (!cleartext()) worker_.counters().add(Ctr::kCleared);
   record_.reason =
       record_.reason.empty() ? std::string(reason) : fmt::format("{}; {}", record_.reason, reason);
   close(Close::kGraceful);

@@ -53,7 +53,8 @@ class Session {
   // Registers the client socket and waits for the ClientHello.
   void start();
   void onDeadline();
-  // Closes both sides now (ssl-clear, shutdown). The decision stays; `reason` is recorded.
+  // Closes both sides now (ssl-clear, shutdown). The decision stays; `reason` is recorded, and an
+  // SSL session counts in sessionsCleared.
   void abort(std::string_view reason);
   LiveSession live() const;
   bool closed() const { return state_ == State::kClosed; }

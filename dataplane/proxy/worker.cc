@@ -138,7 +138,7 @@ std::future<std::vector<LiveSession>> Worker::listSessions() {
 std::future<size_t> Worker::clearSessions() {
   auto reply = std::make_shared<std::promise<size_t>>();
   auto future = reply->get_future();
-  post([this, reply] { reply->set_value(closeAll("cleared by operator")); });
+  post([this, reply] { reply->set_value(closeAll("cleared by operator", /*ssl_only=*/true)); });
   return future;
 }
 
@@ -199,7 +199,7 @@ void Worker::run() {
     runDeadlines();
     reapRetired();
     if (draining_) {
-      if (now_ms_ >= drain_deadline_ms_) closeAll("shutdown");
+      if (now_ms_ >= drain_deadline_ms_) closeAll("shutdown", /*ssl_only=*/false);
       reapRetired();
       stop_ = sessions_.empty();
     }
@@ -270,10 +270,10 @@ void Worker::reapRetired() {
   retired_.clear();
 }
 
-size_t Worker::closeAll(std::string_view reason) {
+size_t Worker::closeAll(std::string_view reason, bool ssl_only) {
   size_t closed = 0;
   for (auto& [ptr, session] : sessions_) {
-    if (session->closed()) continue;
+    if (session->closed() || (ssl_only && session->cleartext())) continue;
     session->abort(reason);
     ++closed;
   }

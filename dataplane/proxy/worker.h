@@ -125,7 +125,8 @@ class Worker {
   void runCommands();
   void runDeadlines();
   void reapRetired();
-  size_t closeAll(std::string_view reason);
+  // Closes the live sessions, the cleartext ones too unless `ssl_only`; returns how many.
+  size_t closeAll(std::string_view reason, bool ssl_only);
   int pollTimeoutMs() const;
   void updateClock();
 

@@ -6,8 +6,8 @@
 # allowed request reaches nginx from the real client address; DNS reputation judges the Host
 # header; a quarantined host gets 302 to the redirect page; an inspection bypass rule lets a flow
 # through uninspected; traffic management blocks, trusts and rate-limits hosts; IP reputation
-# blocks a listed client; TLS on the SSL tuple is still decrypted. The TPROXY rules for the tuple go
-# away on reload (tuple removed) and on exit.
+# blocks a listed client; `debug np ssl-clear` leaves cleartext sessions open; TLS on the SSL tuple
+# is still decrypted. The TPROXY rules for the tuple go away on reload (tuple removed) and on exit.
 set -euo pipefail
 # shellcheck source=lib/topology.sh
 source "$(dirname "$0")/lib/topology.sh"
@@ -163,9 +163,16 @@ status=$(plain "$E2E_SERVER_IP" /etc/passwd --interface "$TRUSTED_IP" -o /dev/nu
 e2e_expect_eq "HTTP status from nginx (no such file)" "$status" 404
 e2e_expect_eq "block.log entries (no new block)" "$(filter_log_count block)" 7
 
-e2e_check "traffic management: a rate-limited host's download is slowed, and arrives intact"
+e2e_check "traffic management: a rate-limited host's download is slowed and arrives intact;" \
+  "debug np ssl-clear meanwhile leaves it open (a cleartext session is not an SSL session)"
 start=$(date +%s%N)
-plain "$E2E_SERVER_IP" /file10m --interface "$SLOW_IP" -o "$E2E_TMP/file10m.slow"
+slow_pid=""
+e2e_spawn slow_pid "$E2E_NS_CLI" "$E2E_TMP/slow.log" curl -sS --max-time 20 \
+  --interface "$SLOW_IP" -o "$E2E_TMP/file10m.slow" "http://$E2E_SERVER_IP/file10m"
+cleartext_live() { [ "$(counter npTcpProxyStats cleartextSessionsActive)" = 1 ]; }
+e2e_wait_for "the download's cleartext session" 5 cleartext_live
+e2e_expect_eq "vtpsctl debug np ssl-clear" "$(vtpsctl debug np ssl-clear)" "0 SSL sessions cleared"
+wait "$slow_pid" || e2e_fail "the rate-limited download failed: $(cat "$E2E_TMP/slow.log")"
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 e2e_expect_eq "SHA-256 of the download" "$(e2e_sha256 "$E2E_TMP/file10m.slow")" \
   "$E2E_FILE10M_SHA256"
@@ -196,6 +203,7 @@ e2e_expect_eq "cleartextBlocked" "$(counter npTcpProxyStats cleartextBlocked)" 7
 e2e_expect_eq "cleartextInspected" "$(counter npTcpProxyStats cleartextInspected)" 9
 e2e_expect_eq "cleartextSessionsActive" "$(counter npTcpProxyStats cleartextSessionsActive)" 0
 e2e_expect_eq "sessionsDecrypted (SSL only)" "$(counter npSslInspStats sessionsDecrypted)" 1
+e2e_expect_eq "sessionsCleared (SSL only)" "$(counter npSslInspStats sessionsCleared)" 0
 e2e_expect_eq "ssl.log entries (SSL sessions only)" "$(jq -s length "$E2E_LOG_DIR/ssl.log")" 1
 metrics=$(in_app curl -sS --max-time 5 http://127.0.0.1:9100/metrics)
 for sample in 'vtps_cleartext_sessions_total{decision="blocked"} 7' \
