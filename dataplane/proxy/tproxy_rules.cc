@@ -40,19 +40,25 @@ std::string nftErrorText(const char* buffer) {
   return out.empty() ? "unknown error" : out;
 }
 
-// Runs one nft script (one transaction). On success returns nft's output (listings).
+// Runs one nft script (one transaction). On success returns nft's output (listings). A
+// transaction the kernel refused as interrupted is run again (TproxyRules::interrupted).
 Result<std::string> runNft(const std::string& script, std::string_view what) {
-  NftCtxPtr ctx(nft_ctx_new(NFT_CTX_DEFAULT));
-  if (!ctx) return makeError(fmt::format("{}: nft_ctx_new failed", what));
-  if (nft_ctx_buffer_output(ctx.get()) != 0 || nft_ctx_buffer_error(ctx.get()) != 0) {
-    return makeError(fmt::format("{}: cannot buffer libnftables output", what));
+  constexpr int kAttempts = 3;
+  std::string error;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    NftCtxPtr ctx(nft_ctx_new(NFT_CTX_DEFAULT));
+    if (!ctx) return makeError(fmt::format("{}: nft_ctx_new failed", what));
+    if (nft_ctx_buffer_output(ctx.get()) != 0 || nft_ctx_buffer_error(ctx.get()) != 0) {
+      return makeError(fmt::format("{}: cannot buffer libnftables output", what));
+    }
+    if (nft_run_cmd_from_buffer(ctx.get(), script.c_str()) == 0) {
+      const char* out = nft_ctx_get_output_buffer(ctx.get());
+      return std::string(out != nullptr ? out : "");
+    }
+    error = nftErrorText(nft_ctx_get_error_buffer(ctx.get()));
+    if (!TproxyRules::interrupted(error)) break;
   }
-  if (nft_run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
-    return makeError(fmt::format("{}: libnftables: {}", what,
-                                 nftErrorText(nft_ctx_get_error_buffer(ctx.get()))));
-  }
-  const char* out = nft_ctx_get_output_buffer(ctx.get());
-  return std::string(out != nullptr ? out : "");
+  return makeError(fmt::format("{}: libnftables: {}", what, error));
 }
 
 std::string cidrText(uint32_t address, int prefix) {
@@ -179,6 +185,10 @@ std::string TproxyRules::script(const TproxySettings& settings,
   }
   s += "  }\n}\n";
   return s;
+}
+
+bool TproxyRules::interrupted(std::string_view nft_error) {
+  return nft_error.find("Interrupted system call") != std::string_view::npos;
 }
 
 Result<TproxyRules> TproxyRules::install(TproxySettings settings, std::vector<TproxyTuple> tuples) {

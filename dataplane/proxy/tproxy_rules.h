@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -66,6 +67,11 @@ class TproxyRules {
 
   // The nft script install()/replace() run (after validate()).
   static std::string script(const TproxySettings& settings, const std::vector<TproxyTuple>& tuples);
+  // Whether libnftables' error text says the kernel refused the transaction as interrupted
+  // (EINTR, seen once in a reload on SIGHUP). An nftables transaction is atomic, so such a one
+  // changed nothing, and install(), replace(), remove() and listTable() run it again, three
+  // times in all, before they report the error.
+  static bool interrupted(std::string_view nft_error);
   // Checks the settings and tuples, e.g. "tuple 2: port range 500-400 is empty".
   static Status validate(const TproxySettings& settings, const std::vector<TproxyTuple>& tuples);
 

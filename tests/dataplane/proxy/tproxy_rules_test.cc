@@ -11,6 +11,17 @@ namespace {
 
 constexpr uint32_t kNet10_99 = 10u << 24 | 99u << 16;
 
+// An interrupted transaction (EINTR) is run again; any other refusal is reported at once. The
+// first text is the one a CI run's reload on SIGHUP got (2026-12-07).
+TEST(TproxyRulesTest, OnlyAnInterruptedTransactionIsRunAgain) {
+  EXPECT_TRUE(
+      TproxyRules::interrupted("netlink: Error: Could not process rule: Interrupted system call"));
+  EXPECT_FALSE(TproxyRules::interrupted(
+      "netlink: Error: Could not process rule: No such file or directory"));
+  EXPECT_FALSE(TproxyRules::interrupted("Error: syntax error, unexpected newline"));
+  EXPECT_FALSE(TproxyRules::interrupted(""));
+}
+
 TEST(TproxyRulesTest, ScriptReplacesTheTableInOneTransaction) {
   std::vector<TproxyTuple> tuples{
       {kNet10_99 | 7, 24, 443, 443, 8443, 1, {}},  // host bits are dropped
