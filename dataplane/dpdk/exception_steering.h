@@ -94,7 +94,7 @@ inline uint8_t plainTcpFlags(const uint8_t* frame, std::size_t length, const Par
   if (p.key.ip_version != 4 || p.key.protocol != 6 || p.tunnel != Tunnel::kNone ||
       (p.l3_offset != steer_detail::kEthernetHeader && !steer_detail::singleTagged(frame, p)))
     return 0;
-  return frame[p.l3_offset + 9] == 6 ? tcpFlags(frame, length, p.l3_offset) : 0;
+  return tcpFlags(frame, length, p.l3_offset);  // p.key.protocol is the header's protocol field
 }
 
 // Whether a new flow opened by `p` goes through the exception port: its first packet is a SYN

@@ -8,14 +8,8 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${BUILD_DIR:-$repo/build-bench}"
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
-# Build output is shown only when the build fails, so that stdout is the table alone.
-if ! { [[ -f "$build/build.ninja" ]] ||
-       cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVTPS_BUILD_BENCH=ON; } \
-       >"$log" 2>&1 || ! ninja -C "$build" aead_bench >>"$log" 2>&1; then
-  cat "$log" >&2
-  exit 1
-fi
+# shellcheck source=tests/bench/lib/release_build.sh
+source "$repo/tests/bench/lib/release_build.sh"
+bench_release_build "$build" aead_bench
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 "$build/tests/bench/aead_bench" "$@"

@@ -16,12 +16,9 @@ build="${BUILD_DIR:-$repo/build-bench}"
 seconds="${1:-5}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! { [[ -f "$build/build.ninja" ]] ||
-       cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVTPS_BUILD_BENCH=ON; } \
-       >"$log" 2>&1 || ! ninja -C "$build" dpdk_bench >>"$log" 2>&1; then
-  cat "$log" >&2
-  exit 1
-fi
+# shellcheck source=tests/bench/lib/release_build.sh
+source "$repo/tests/bench/lib/release_build.sh"
+bench_release_build "$build" dpdk_bench
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing (ci/setup: dpdk-dev)" >&2; exit 1; }
 main_cpu=0
 worker_cpu=$(($(nproc) - 1))

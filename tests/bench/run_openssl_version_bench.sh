@@ -26,22 +26,11 @@ server_args=${SERVER_ARGS:---conns 2000 --bulk 1000 --idle 2000}
 client_args=${CLIENT_ARGS:---only vtps,sslsplit --conns 1500 --cold 1000 --bulk 200 --idle 2000}
 
 prefix=$("$here/build_openssl_trixie.sh" | tail -1)
+# shellcheck source=tests/bench/lib/release_build.sh
+source "$here/lib/release_build.sh"
 targets=(appliance/vtpsd appliance/vtpsctl tests/bench/tls_load)
-build() {  # build DIR [cmake args...]
-  local dir=$1 log
-  shift
-  log=$(mktemp)
-  if ! { [ -f "$dir/build.ninja" ] ||
-    cmake -S "$repo" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVTPS_BUILD_BENCH=ON "$@"; } \
-    >"$log" 2>&1 || ! nice -n 10 ninja -C "$dir" -j2 "${targets[@]}" >>"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    exit 1
-  fi
-  rm -f "$log"
-}
-build "$base"
-build "$trixie_build" -DOPENSSL_ROOT_DIR="$prefix"
+bench_release_build "$base" "${targets[@]}"
+bench_release_build "$trixie_build" "${targets[@]}" -- -DOPENSSL_ROOT_DIR="$prefix"
 libs=(3.0 3.5)
 declare -A vtpsd=([3.0]=$base/appliance/vtpsd [3.5]=$trixie_build/appliance/vtpsd)
 for lib in "${libs[@]}"; do

@@ -11,15 +11,16 @@
 # thread, from /proc/PID/stat) and VmRSS are summed over that process and all its descendants
 # (Squid's kid and certificate helpers). Results go to $BENCH_RESULTS as "LABEL METRIC VALUE".
 
-BENCH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+# shellcheck source=tests/bench/lib/release_build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/release_build.sh"
 BENCH_CLK_TCK=$(getconf CLK_TCK)
 BENCH_RESULTS=""
 BENCH_SMALL=/small
 BENCH_LARGE=/file1m
 
 # bench_build: configures BUILD_DIR (Release, benchmarks on) if needed and builds vtpsd, vtpsctl
-# and tls_load; the build output is shown only when it fails. BENCH_PREBUILT=1 builds nothing:
-# VTPSD, VTPSCTL and TLS_LOAD name binaries built elsewhere.
+# and tls_load (bench_release_build); the build output is shown only when it fails.
+# BENCH_PREBUILT=1 builds nothing: VTPSD, VTPSCTL and TLS_LOAD name binaries built elsewhere.
 bench_build() {
   if [ "${BENCH_PREBUILT:-0}" = 1 ]; then
     if ! [ -x "$VTPSD" ] || ! [ -x "$VTPSCTL" ] || ! [ -x "${TLS_LOAD:-}" ]; then
@@ -27,17 +28,7 @@ bench_build() {
     fi
     return 0
   fi
-  local log targets=(appliance/vtpsd appliance/vtpsctl tests/bench/tls_load)
-  log=$(mktemp)
-  if ! { [ -f "$E2E_BUILD_DIR/build.ninja" ] ||
-    cmake -S "$BENCH_REPO" -B "$E2E_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DVTPS_BUILD_BENCH=ON; } >"$log" 2>&1 ||
-    ! nice -n 10 ninja -C "$E2E_BUILD_DIR" -j2 "${targets[@]}" >>"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    exit 1
-  fi
-  rm -f "$log"
+  bench_release_build "$E2E_BUILD_DIR" appliance/vtpsd appliance/vtpsctl tests/bench/tls_load
   TLS_LOAD=$E2E_BUILD_DIR/tests/bench/tls_load
 }
 
