@@ -40,13 +40,16 @@ for ((r = 1; r <= rounds; r++)); do
     taskset -c "$cpu" "$work/$lib" "$work/cert.pem" "$work/key.pem" "$n" | tee -a "$work/out"
   done
 done
-# Medians per library and side, and each library's cost as a share of OpenSSL 3.0's.
+# Medians per library and side, full and resumed, and each library's cost as a share of
+# OpenSSL 3.0's.
 awk '
   { lib = ($1 == "BoringSSL:") ? "BoringSSL" : $1 " " $2
     if (lib ~ /^OpenSSL 3\.0/) base = lib
     for (i = 1; i <= NF; i++) {
       if ($i == "server") s[lib] = s[lib] " " $(i + 1)
       if ($i == "client") c[lib] = c[lib] " " $(i + 1)
+      if ($i == "resumed-server") rs[lib] = rs[lib] " " $(i + 1)
+      if ($i == "resumed-client") rc[lib] = rc[lib] " " $(i + 1)
     } }
   function median(list,   a, n, i, j, t) {
     n = split(list, a, " ")
@@ -54,8 +57,11 @@ awk '
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   END {
-    for (lib in s) printf "median %s: server %.1f us, client %.1f us per handshake\n", lib, median(s[lib]), median(c[lib])
+    for (lib in s)
+      printf "median %s: full: server %.1f us, client %.1f us; resumed: server %.1f us, client %.1f us per handshake\n",
+        lib, median(s[lib]), median(c[lib]), median(rs[lib]), median(rc[lib])
     for (lib in s) if (lib != base)
-      printf "%s / %s CPU per handshake: server %.2f, client %.2f\n", lib, base,
-        median(s[lib]) / median(s[base]), median(c[lib]) / median(c[base])
+      printf "%s / %s CPU per handshake: full: server %.2f, client %.2f; resumed: server %.2f, client %.2f\n",
+        lib, base, median(s[lib]) / median(s[base]), median(c[lib]) / median(c[base]),
+        median(rs[lib]) / median(rs[base]), median(rc[lib]) / median(rc[base])
   }' "$work/out"

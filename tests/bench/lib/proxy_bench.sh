@@ -51,17 +51,34 @@ bench_tree() {
     }'
 }
 
-# bench_cpu_ticks PID: utime + stime (clock ticks) of the process tree, all threads.
-bench_cpu_ticks() {
-  local total=0 p f
+# bench_cpu_split PID: "UTIME STIME" (clock ticks) of the process tree, all threads: the user
+# and the system (kernel, softirq work included) part of its CPU.
+bench_cpu_split() {
+  local user=0 sys=0 p f
   for p in $(bench_tree "$1"); do
     f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
     f=${f##*) }  # the command name may hold spaces: fields after it, from field 3 (state) on
     # shellcheck disable=SC2086
     set -- $f
-    total=$((total + ${12} + ${13}))
+    user=$((user + ${12}))
+    sys=$((sys + ${13}))
   done
-  printf '%s\n' "$total"
+  printf '%s %s\n' "$user" "$sys"
+}
+
+# bench_cpu_ticks PID: utime + stime (clock ticks) of the process tree, all threads.
+bench_cpu_ticks() {
+  local split
+  split=$(bench_cpu_split "$1")
+  printf '%s\n' "$((${split% *} + ${split#* }))"
+}
+
+# bench_cpu_ms BEFORE AFTER: "T ms proxy CPU (U user, S system)" between two bench_cpu_split
+# readings.
+bench_cpu_ms() {
+  local u=$(((${2% *} - ${1% *}) * 1000 / BENCH_CLK_TCK))
+  local s=$(((${2#* } - ${1#* }) * 1000 / BENCH_CLK_TCK))
+  printf '%s ms proxy CPU (%s user, %s system)\n' "$((u + s))" "$u" "$s"
 }
 
 # bench_rss_kb PID: VmRSS (KiB) summed over the process tree.
@@ -141,39 +158,39 @@ bench_perf_stop() {
 bench_field() { sed -n "s/.*\\b$2=\\([0-9.]*\\).*/\\1/p" "$1" | tail -n 1; }
 
 bench_conns() {
-  local label=$1 pid=$2 target=$3 n=$4 c=$5 out t0 t1
+  local label=$1 pid=$2 target=$3 n=$4 c=$5 out c0 c1
   shift 5
   out=$E2E_TMP/load-$label-conns
   bench_perf_start "$label" conns "$pid"
-  t0=$(bench_cpu_ticks "$pid")
+  c0=$(bench_cpu_split "$pid")
   bench_run_load "$out" "$target" --mode conn --count "$n" --concurrency "$c" \
     --path "$BENCH_SMALL" "$@"
-  t1=$(bench_cpu_ticks "$pid")
+  c1=$(bench_cpu_split "$pid")
   bench_perf_stop
-  local ok secs
+  local ok secs t=$((${c1% *} + ${c1#* } - ${c0% *} - ${c0#* }))
   ok=$(bench_field "$out" ok)
   secs=$(bench_field "$out" seconds)
-  bench_record "$label" conns_per_cpu_s "$(awk -v n="$ok" -v t=$((t1 - t0)) -v hz="$BENCH_CLK_TCK" \
+  bench_record "$label" conns_per_cpu_s "$(awk -v n="$ok" -v t="$t" -v hz="$BENCH_CLK_TCK" \
     'BEGIN { printf "%.0f", n / (t / hz) }')"
-  bench_record "$label" conns_detail "$ok conns in ${secs}s wall, $(((t1 - t0) * 1000 / BENCH_CLK_TCK)) ms proxy CPU"
+  bench_record "$label" conns_detail "$ok conns in ${secs}s wall, $(bench_cpu_ms "$c0" "$c1")"
 }
 
 bench_bulk() {
-  local label=$1 pid=$2 target=$3 n=$4 c=$5 out t0 t1
+  local label=$1 pid=$2 target=$3 n=$4 c=$5 out c0 c1
   shift 5
   out=$E2E_TMP/load-$label-bulk
   bench_perf_start "$label" bulk "$pid"
-  t0=$(bench_cpu_ticks "$pid")
+  c0=$(bench_cpu_split "$pid")
   bench_run_load "$out" "$target" --mode bulk --count "$n" --concurrency "$c" \
     --path "$BENCH_LARGE" "$@"
-  t1=$(bench_cpu_ticks "$pid")
+  c1=$(bench_cpu_split "$pid")
   bench_perf_stop
-  local bytes secs
+  local bytes secs t=$((${c1% *} + ${c1#* } - ${c0% *} - ${c0#* }))
   bytes=$(bench_field "$out" bytes)
   secs=$(bench_field "$out" seconds)
-  bench_record "$label" mib_per_cpu_s "$(awk -v b="$bytes" -v t=$((t1 - t0)) -v hz="$BENCH_CLK_TCK" \
+  bench_record "$label" mib_per_cpu_s "$(awk -v b="$bytes" -v t="$t" -v hz="$BENCH_CLK_TCK" \
     'BEGIN { printf "%.0f", b / 1048576 / (t / hz) }')"
-  bench_record "$label" bulk_detail "$((bytes / 1048576)) MiB in ${secs}s wall, $(((t1 - t0) * 1000 / BENCH_CLK_TCK)) ms proxy CPU"
+  bench_record "$label" bulk_detail "$((bytes / 1048576)) MiB in ${secs}s wall, $(bench_cpu_ms "$c0" "$c1")"
 }
 
 # bench_idle: opens N connections (each one small request, then idle), waits for "ready", lets
