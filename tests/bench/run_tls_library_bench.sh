@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# What a TLS 1.3 handshake costs each side in Debian's OpenSSL 3.0, in Debian's BoringSSL
-# (android-libboringssl-dev, installed by `ci/setup --bench`) and, when build_openssl_trixie.sh
-# has built it (OPENSSL_TRIXIE, default /var/cache/vtps-bench/openssl-trixie), in Debian 13's
-# OpenSSL 3.5, from one source (tests/bench/tls_library_bench.cc), in alternating rounds on one
-# CPU: the per-connection floor of any proxy built on the library (docs/performance.md, issue 3).
+# What a TLS 1.3 handshake, full and resumed, costs each side in Debian's OpenSSL 3.0, in
+# Debian's BoringSSL (android-libboringssl-dev, installed by `ci/setup --bench`) and, when
+# build_openssl_trixie.sh has built it (OPENSSL_TRIXIE, default
+# /var/cache/vtps-bench/openssl-trixie), in Debian 13's OpenSSL 3.5, from one source
+# (tests/bench/tls_library_bench.cc), in alternating rounds on one CPU: the per-connection floor
+# of any proxy built on the library (docs/performance.md, issues 3 and 4).
 #   tests/bench/run_tls_library_bench.sh [HANDSHAKES per round, default 3000] [ROUNDS, default 3]
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
