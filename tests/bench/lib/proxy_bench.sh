@@ -73,6 +73,9 @@ bench_cpu_ticks() {
   printf '%s\n' "$((${split% *} + ${split#* }))"
 }
 
+# bench_cpu_delta BEFORE AFTER: the ticks (user + system) between two bench_cpu_split readings.
+bench_cpu_delta() { printf '%s\n' "$((${2% *} + ${2#* } - ${1% *} - ${1#* }))"; }
+
 # bench_cpu_ms BEFORE AFTER: "T ms proxy CPU (U user, S system)" between two bench_cpu_split
 # readings.
 bench_cpu_ms() {
@@ -167,7 +170,8 @@ bench_conns() {
     --path "$BENCH_SMALL" "$@"
   c1=$(bench_cpu_split "$pid")
   bench_perf_stop
-  local ok secs t=$((${c1% *} + ${c1#* } - ${c0% *} - ${c0#* }))
+  local ok secs t
+  t=$(bench_cpu_delta "$c0" "$c1")
   ok=$(bench_field "$out" ok)
   secs=$(bench_field "$out" seconds)
   bench_record "$label" conns_per_cpu_s "$(awk -v n="$ok" -v t="$t" -v hz="$BENCH_CLK_TCK" \
@@ -185,7 +189,8 @@ bench_bulk() {
     --path "$BENCH_LARGE" "$@"
   c1=$(bench_cpu_split "$pid")
   bench_perf_stop
-  local bytes secs t=$((${c1% *} + ${c1#* } - ${c0% *} - ${c0#* }))
+  local bytes secs t
+  t=$(bench_cpu_delta "$c0" "$c1")
   bytes=$(bench_field "$out" bytes)
   secs=$(bench_field "$out" seconds)
   bench_record "$label" mib_per_cpu_s "$(awk -v b="$bytes" -v t="$t" -v hz="$BENCH_CLK_TCK" \
