@@ -7,7 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <string>
+#include <system_error>
 
 #include "appliance/mgmt/keystore_ops.h"
 #include "appliance/mgmt/rest_api.h"
@@ -40,12 +43,16 @@ vtps::Result<RestJson> fakeDaemon(const RestJson& request) {
   return RestJson{{"ok", true}};
 }
 
+// The API's state (users, tokens, keystore) lives in a temp directory, removed when libFuzzer
+// exits normally (its time or run limit); after a crash it stays, for inspection.
 struct Fixture {
+  std::string dir;
   std::string token;
   std::unique_ptr<vtps::mgmt::RestApi> api;
   Fixture() {
     char tmpl[] = "/tmp/vtps-rest-fuzz-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) std::abort();
+    dir = tmpl;
     vtps::mgmt::UserDb db;
     db.users.push_back({"admin", "administrator", "", vtps::mgmt::hashPassword("password1", 1)});
     vtps::mgmt::NewToken t = vtps::mgmt::makeToken("admin");
@@ -55,6 +62,13 @@ struct Fixture {
     api = std::make_unique<vtps::mgmt::RestApi>(
         vtps::mgmt::RestApiOptions{vtps::mgmt::usersFile(tmpl), tmpl, tmpl}, fakeDaemon);
   }
+  ~Fixture() {
+    api.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  Fixture(const Fixture&) = delete;
+  Fixture& operator=(const Fixture&) = delete;
 };
 
 }  // namespace
